@@ -1,0 +1,43 @@
+/**
+ * Opens the DCS adapter a configuration selects (exactly one of etcd/etcd3, consul, raft).
+ * Adapters not built yet fail with a clear message naming the section.
+ */
+import { readFileSync } from 'node:fs';
+import { dcsKind, etcdHosts, etcdProtocol, etcdSection, type Config } from '../config/index.js';
+import { Etcd3Dcs } from './etcd3/adapter.js';
+import type { Dcs } from './port.js';
+
+export interface OpenDcsOptions {
+  /** Member name to act as (ctl uses a synthetic one: it never takes the lock). */
+  readonly member?: string;
+  readonly ttlSeconds: number;
+  readonly retryTimeoutSeconds: number;
+  readonly onDataWarning?: (key: string, problem: string) => void;
+}
+
+export function openDcs(config: Config, o: OpenDcsOptions): Dcs {
+  const kind = dcsKind(config);
+  const base = {
+    namespace: config.namespace,
+    scope: config.scope,
+    member: o.member ?? config.name,
+    ttlSeconds: o.ttlSeconds,
+    retryTimeoutMs: o.retryTimeoutSeconds * 1000,
+    ...(o.onDataWarning ? { onDataWarning: o.onDataWarning } : {}),
+  };
+  if (kind === 'etcd3') {
+    const section = etcdSection(config)!;
+    const read = (p: string | undefined): Buffer | undefined => (p ? readFileSync(p) : undefined);
+    return new Etcd3Dcs({
+      ...base,
+      hosts: etcdHosts(section),
+      protocol: etcdProtocol(section),
+      ...(section.username ? { username: section.username } : {}),
+      ...(section.password ? { password: section.password } : {}),
+      ...(section.cacert ? { cacert: read(section.cacert)! } : {}),
+      ...(section.cert ? { cert: read(section.cert)! } : {}),
+      ...(section.key ? { key: read(section.key)! } : {}),
+    });
+  }
+  throw new Error(`the ${kind} DCS is not available yet: use an etcd or etcd3 section`);
+}

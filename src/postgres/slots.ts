@@ -1,0 +1,74 @@
+/**
+ * Physical replication slots on the primary: one per member that streams from us, plus slots the
+ * caller wants kept (permanent slots). Logical slots are never touched here.
+ */
+import type pg from 'pg';
+import { withClient } from './client.js';
+import type { PgContext } from './control.js';
+import { PostgresConfigError } from './errors.js';
+import type { SlotSyncResult } from './types.js';
+
+/**
+ * Slot name for a member, as Patroni derives it (so slots survive a migration): lower-case, '-'
+ * and '.' become '_', any other character outside [a-z0-9_] becomes 'u' + its code point in 4+
+ * digits, truncated to 63 characters.
+ */
+export function slotNameFromMember(member: string): string {
+  return member.toLowerCase()
+    .replace(/[^a-z0-9_]/gu, (c) => (c === '-' || c === '.' ? '_' : `u${String(c.codePointAt(0)).padStart(4, '0')}`))
+    .slice(0, 63);
+}
+
+function checkSlotName(name: string): void {
+  if (!/^[a-z0-9_]{1,63}$/.test(name)) {
+    throw new PostgresConfigError(`replication slot name '${name}': expected 1-63 characters of a-z, 0-9 and _`);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Drop a slot; if a walsender holds it, end that walsender and retry for up to ~1 s. */
+async function dropSlot(c: pg.Client, name: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const r = await c.query(
+      `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots
+        WHERE slot_name = $1 AND NOT active`, [name]);
+    if (r.rowCount !== 0) return true;
+    const still = await c.query(
+      `SELECT pg_catalog.pg_terminate_backend(active_pid) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`, [name]);
+    if (still.rowCount === 0) return true; // gone meanwhile
+    await sleep(100);
+  }
+  return false;
+}
+
+/**
+ * Make the physical slots on this primary exactly `names` ∪ `keep`: create the missing ones from
+ * `names` (reserving WAL at once, so a replica about to connect misses nothing) and drop the other
+ * physical slots. On a server in recovery nothing is done (skippedInRecovery).
+ */
+export async function syncPhysicalSlots(ctx: PgContext, names: readonly string[], keep: readonly string[]): Promise<SlotSyncResult> {
+  for (const n of [...names, ...keep]) checkSlotName(n);
+  const wanted = new Set([...names, ...keep]);
+  return withClient(ctx.target, 5000, async (c) => {
+    const rec = await c.query('SELECT pg_catalog.pg_is_in_recovery() AS rec');
+    if (rec.rows[0]?.rec === true) return { created: [], dropped: [], failed: [], skippedInRecovery: true };
+    const existing = (await c.query(`SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical'`))
+      .rows.map((r: { slot_name: string }) => r.slot_name);
+    const have = new Set(existing);
+    const created: string[] = [];
+    for (const n of names) {
+      if (have.has(n)) continue;
+      await c.query('SELECT pg_catalog.pg_create_physical_replication_slot($1, true)', [n]);
+      created.push(n);
+    }
+    const dropped: string[] = [];
+    const failed: string[] = [];
+    for (const n of existing) {
+      if (wanted.has(n)) continue;
+      (await dropSlot(c, n) ? dropped : failed).push(n);
+    }
+    if (created.length + dropped.length + failed.length > 0) ctx.log.info({ created, dropped, failed }, 'physical slots synced');
+    return { created, dropped, failed, skippedInRecovery: false };
+  });
+}

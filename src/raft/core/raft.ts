@@ -1,0 +1,378 @@
+/**
+ * The Raft state machine: state, named role transitions, the term rules shared by every role,
+ * elections and commit. Role-specific handling lives in step-follower.ts, step-candidate.ts and
+ * step-leader.ts, plugged in as `stepFn`/`tickFn` by the become* transitions.
+ *
+ * Safety invariants protected here: one vote per term (persisted via HardState before the vote
+ * is sent, by the Ready contract); a leader commits by counting only entries of its own term
+ * (Raft §5.4.2); at most one uncommitted membership change at a time.
+ */
+import { applyConfChange, encodeConfChange } from '../confchange/confchange.js';
+import { committedIndex, voteResult, type VoteResult } from '../quorum/quorum.js';
+import { Progress } from '../tracker/progress.js';
+import { ConfHistory } from './conf-history.js';
+import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js';
+import { InvariantError } from './errors.js';
+import { RaftLog } from './log.js';
+import { handleReadIndex, ReadIndexQueue } from './read-index.js';
+import { bcastAppend, sendTimeoutNow } from './replication.js';
+import { stepCandidate } from './step-candidate.js';
+import { stepFollower, tickElection } from './step-follower.js';
+import { stepLeader, tickLeader } from './step-leader.js';
+import type {
+  ConfChange,
+  ConfState,
+  EntryType,
+  Message,
+  NodeId,
+  ProposeResult,
+  RaftEvent,
+  ReadState,
+  Role,
+  Snapshot,
+  VoteMessage,
+} from './types.js';
+
+export type CampaignKind = 'pre-election' | 'election' | 'transfer';
+const EMPTY = new Uint8Array(0);
+
+export class Raft {
+  readonly id: NodeId;
+  readonly cfg: ResolvedConfig;
+  readonly log: RaftLog;
+  readonly confs: ConfHistory;
+  term = 0;
+  vote: NodeId | null = null;
+  lead: NodeId | null = null;
+  role: Role = 'follower';
+  /** The leader's view of every member (maintained on all nodes, meaningful on the leader). */
+  progress = new Map<NodeId, Progress>();
+  votes = new Map<NodeId, boolean>();
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedTimeout = 0;
+  leadTransferee: NodeId | null = null;
+  transferElapsed = 0;
+  readonly reads = new ReadIndexQueue();
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+  events: RaftEvent[] = [];
+  stepFn: (r: Raft, m: Message) => void = stepFollower;
+  tickFn: (r: Raft) => void = tickElection;
+
+  constructor(config: RaftConfig) {
+    this.cfg = resolveConfig(config);
+    this.id = this.cfg.id;
+    const storage = this.cfg.storage;
+    const hs = storage.initialState();
+    const snap = storage.snapshot();
+    this.log = new RaftLog(storage, hs.commit, this.cfg.applied);
+    this.confs = new ConfHistory(snap.index, snap.confState);
+    // Rebuild membership from conf-change entries persisted after the snapshot.
+    const stored = storage.lastIndex() > snap.index ? this.log.entries(snap.index + 1, storage.lastIndex() + 1) : [];
+    if (stored === null) throw new InvariantError(`storage lost entries after snapshot ${snap.index}`);
+    this.confs.onAppend(snap.index + 1, stored);
+    this.term = hs.term;
+    this.vote = hs.vote;
+    this.becomeFollower(hs.term, null);
+  }
+
+  send(m: Message): void {
+    this.msgs.push(m);
+  }
+
+  voters(): readonly NodeId[] {
+    return this.confs.current().voters;
+  }
+
+  /** Peers we replicate to, in a stable order (sorted ids) so runs are reproducible. */
+  peers(): NodeId[] {
+    return [...this.progress.keys()].filter((id) => id !== this.id).sort();
+  }
+
+  /** Can this node campaign? Only voters, and not while a received snapshot is unpersisted. */
+  promotable(): boolean {
+    return this.voters().includes(this.id) && this.log.unstableSnapshot() === null;
+  }
+
+  // ---- transitions -------------------------------------------------------------------------
+
+  /** `reason` is reported in a stepped-down event when a leader steps down. */
+  becomeFollower(term: number, lead: NodeId | null, reason?: string): void {
+    const wasLeader = this.role === 'leader';
+    this.reset(term);
+    this.stepFn = stepFollower;
+    this.tickFn = tickElection;
+    this.lead = lead;
+    this.role = 'follower';
+    this.resetRandomizedTimeout(this.cfg.electionTicks);
+    if (wasLeader) this.events.push({ kind: 'stepped-down', term: this.term, reason: reason ?? (lead === null ? `saw term ${term}` : `new leader ${lead}`) });
+  }
+
+  becomePreCandidate(): void {
+    if (this.role === 'leader') throw new InvariantError('invalid transition [leader -> pre-candidate]');
+    // Pre-vote changes neither term nor vote (thesis §9.6): a node that cannot win disturbs nobody.
+    this.stepFn = stepCandidate;
+    this.tickFn = tickElection;
+    this.votes = new Map();
+    this.lead = null;
+    this.role = 'pre-candidate';
+    this.resetRandomizedTimeout(this.cfg.preVoteTicks);
+  }
+
+  becomeCandidate(): void {
+    if (this.role === 'leader') throw new InvariantError('invalid transition [leader -> candidate]');
+    this.reset(this.term + 1);
+    this.stepFn = stepCandidate;
+    this.tickFn = tickElection;
+    this.vote = this.id;
+    this.role = 'candidate';
+    this.resetRandomizedTimeout(this.cfg.leaderVotingTicks);
+  }
+
+  becomeLeader(): void {
+    if (this.role === 'follower') throw new InvariantError('invalid transition [follower -> leader]');
+    this.reset(this.term);
+    this.stepFn = stepLeader;
+    this.tickFn = tickLeader;
+    this.lead = this.id;
+    this.role = 'leader';
+    this.events.push({ kind: 'became-leader', term: this.term });
+    // Raft §5.4.2 / §6.4: an entry of the new term lets earlier entries commit and read-index work.
+    this.appendEntries([{ type: 'noop', data: EMPTY }]);
+  }
+
+  private reset(term: number): void {
+    if (term !== this.term) {
+      this.term = term;
+      this.vote = null;
+    }
+    this.lead = null;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.votes = new Map();
+    this.leadTransferee = null;
+    this.transferElapsed = 0;
+    this.reads.clear();
+    const last = this.log.lastIndex();
+    const conf = this.confs.current();
+    this.progress = new Map();
+    for (const id of [...conf.voters, ...conf.learners]) {
+      const pr = new Progress(last + 1, conf.learners.includes(id));
+      if (id === this.id) pr.match = last;
+      this.progress.set(id, pr);
+    }
+  }
+
+  private resetRandomizedTimeout(base: number): void {
+    this.randomizedTimeout = base + this.cfg.rng.intBelow(base);
+  }
+
+  // ---- the term rules every role shares (Raft §5.1, thesis §9.6) ----------------------------
+
+  step(m: Message): void {
+    if (m.term > this.term && m.term !== 0) {
+      if ((m.type === 'vote' || m.type === 'pre-vote') && this.inLease() && !m.transfer) return;
+      if (m.type === 'pre-vote' || (m.type === 'pre-vote-resp' && !m.reject)) {
+        // A pre-vote never changes terms; a granted pre-vote answer carries the future term.
+      } else {
+        const fromLeader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
+        this.becomeFollower(m.term, fromLeader ? m.from : null);
+      }
+    } else if (m.term < this.term && m.term !== 0) {
+      this.answerStale(m);
+      return;
+    }
+    if (m.type === 'vote' || m.type === 'pre-vote') this.handleVoteRequest(m);
+    else this.stepFn(this, m);
+  }
+
+  /**
+   * Follower-side lease (with check-quorum): a node that heard from a leader within the election
+   * timeout ignores vote requests, so a partitioned node rejoining cannot depose a healthy leader.
+   */
+  private inLease(): boolean {
+    return this.cfg.checkQuorum && this.lead !== null && this.electionElapsed < this.cfg.electionTicks;
+  }
+
+  private answerStale(m: Message): void {
+    if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
+      // Tell a stale leader our term so it steps down; without this, a leader cut off by
+      // pre-vote/lease could go on believing in itself forever.
+      this.send({ from: this.id, to: m.from, term: this.term, type: 'append-resp', index: 0, reject: true, hintTerm: 0, hintIndex: 0 });
+    } else if (m.type === 'pre-vote') {
+      this.send({ from: this.id, to: m.from, term: this.term, type: 'pre-vote-resp', reject: true });
+    }
+  }
+
+  private handleVoteRequest(m: VoteMessage): void {
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === null && this.lead === null) ||
+      (m.type === 'pre-vote' && m.term > this.term);
+    const respType = m.type === 'vote' ? 'vote-resp' : 'pre-vote-resp';
+    if (canVote && this.log.isUpToDate(m.lastIndex, m.lastTerm)) {
+      // Answer with the request's term so a pre-candidate recognises its own round.
+      this.send({ from: this.id, to: m.from, term: m.term, type: respType, reject: false });
+      if (m.type === 'vote') {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ from: this.id, to: m.from, term: this.term, type: respType, reject: true });
+    }
+  }
+
+  // ---- elections ---------------------------------------------------------------------------
+
+  campaign(kind: CampaignKind): void {
+    if (!this.promotable()) return;
+    let term: number;
+    let type: VoteMessage['type'];
+    if (kind === 'pre-election') {
+      this.becomePreCandidate();
+      type = 'pre-vote';
+      term = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      type = 'vote';
+      term = this.term;
+    }
+    if (this.poll(this.id, true) === 'won') {
+      // A single-voter cluster wins at once.
+      if (kind === 'pre-election') this.campaign('election');
+      else this.becomeLeader();
+      return;
+    }
+    const lastIndex = this.log.lastIndex();
+    const lastTerm = this.log.lastTerm();
+    for (const v of [...this.voters()].sort()) {
+      if (v === this.id) continue;
+      this.send({ from: this.id, to: v, term, type, lastIndex, lastTerm, transfer: kind === 'transfer' });
+    }
+  }
+
+  poll(from: NodeId, granted: boolean): VoteResult {
+    if (!this.votes.has(from)) this.votes.set(from, granted);
+    return voteResult(this.voters(), this.votes);
+  }
+
+  // ---- log, commit, membership (leader) -------------------------------------------------------
+
+  /** Leader: appends entries of the current term and replicates them. Returns the last index. */
+  appendEntries(specs: ReadonlyArray<{ type: EntryType; data: Uint8Array }>): number {
+    const first = this.log.lastIndex() + 1;
+    const ents = specs.map((s, i) => ({ term: this.term, index: first + i, type: s.type, data: s.data }));
+    const last = this.log.append(ents);
+    this.progress.get(this.id)?.maybeUpdate(last);
+    if (ents.some((e) => e.type === 'conf-change')) this.onLogWritten(first, ents);
+    if (!this.maybeCommit()) bcastAppend(this);
+    return last;
+  }
+
+  /** Entries from `from` on were (re)written: membership may have changed. */
+  onLogWritten(from: number, ents: readonly { type: EntryType; index: number; data: Uint8Array; term: number }[]): void {
+    if (this.confs.onAppend(from, ents)) this.applyConf(this.confs.lastIndex());
+  }
+
+  /** Replaces our log with a snapshot from the leader; false if it brings nothing new. */
+  restore(s: Snapshot): boolean {
+    if (s.index <= this.log.committed) return false;
+    if (this.log.matchTerm(s.index, s.term)) {
+      // We already hold the snapshot's last entry: just fast-forward commit.
+      this.log.commitTo(s.index);
+      return false;
+    }
+    this.log.restore(s);
+    this.confs.reset(s.index, s.confState);
+    this.applyConf(s.index);
+    return true;
+  }
+
+  /** Brings the progress map in line with the current membership. */
+  private applyConf(index: number): void {
+    const conf: ConfState = this.confs.current();
+    const members = new Set([...conf.voters, ...conf.learners]);
+    for (const id of [...this.progress.keys()]) if (!members.has(id)) this.progress.delete(id);
+    for (const id of members) {
+      const isLearner = conf.learners.includes(id);
+      const pr = this.progress.get(id);
+      if (pr !== undefined) pr.isLearner = isLearner;
+      else {
+        const fresh = new Progress(this.log.lastIndex() + 1, isLearner);
+        if (id === this.id) fresh.match = this.log.lastIndex();
+        this.progress.set(id, fresh);
+      }
+    }
+    this.events.push({ kind: 'conf-changed', index, confState: conf });
+    if (this.leadTransferee !== null && !conf.voters.includes(this.leadTransferee)) {
+      this.abortTransfer('target is no longer a voter');
+    }
+  }
+
+  confPending(): boolean {
+    return this.confs.lastIndex() > this.log.committed;
+  }
+
+  /**
+   * Leader: advance commit to the highest index the commit rule allows, but only by counting
+   * replicas of an entry of the current term (Raft §5.4.2). On success, tells followers.
+   */
+  maybeCommit(): boolean {
+    const matches = this.voters().map((v) => this.progress.get(v)?.match ?? 0);
+    const idx = committedIndex(matches, this.cfg.commitRule);
+    if (idx <= this.log.committed || this.log.term(idx) !== this.term) return false;
+    this.log.commitTo(idx);
+    this.onCommitAdvanced();
+    return true;
+  }
+
+  private onCommitAdvanced(): void {
+    // maybeCommit only commits entries of our term, so reads held back until then may proceed.
+    for (const req of this.reads.takeWaiting()) handleReadIndex(this, req.ctx, req.requester);
+    bcastAppend(this);
+    if (!this.voters().includes(this.id) && !this.confPending()) this.stepDownAfterRemoval();
+  }
+
+  /**
+   * Our own removal committed: hand over to the most up-to-date voter (so the cluster need not
+   * wait out an election timeout) and step down.
+   */
+  private stepDownAfterRemoval(): void {
+    const last = this.log.lastIndex();
+    const heir = [...this.voters()].sort().find((v) => this.progress.get(v)?.match === last);
+    if (heir !== undefined) sendTimeoutNow(this, heir);
+    this.becomeFollower(this.term, null, 'removed from the voters');
+  }
+
+  propose(type: EntryType, data: Uint8Array): ProposeResult {
+    if (this.role !== 'leader') {
+      return { accepted: false, reason: 'not-leader', detail: `node ${this.id} is a ${this.role}`, leaderHint: this.lead };
+    }
+    if (this.leadTransferee !== null) {
+      return { accepted: false, reason: 'transfer-in-progress', detail: `leadership is moving to ${this.leadTransferee}`, leaderHint: this.id };
+    }
+    const index = this.appendEntries([{ type, data }]);
+    return { accepted: true, index, term: this.term };
+  }
+
+  proposeConfChange(change: ConfChange): ProposeResult {
+    if (this.role === 'leader' && this.confPending()) {
+      return { accepted: false, reason: 'conf-change-pending', detail: `membership change at index ${this.confs.lastIndex()} is not committed yet`, leaderHint: this.id };
+    }
+    const checked = applyConfChange(this.confs.current(), change);
+    if (this.role === 'leader' && !checked.ok) {
+      return { accepted: false, reason: 'invalid-conf-change', detail: checked.reason, leaderHint: this.id };
+    }
+    return this.propose('conf-change', encodeConfChange(change));
+  }
+
+  // ---- leadership transfer and reads ---------------------------------------------------------
+
+  abortTransfer(reason: string): void {
+    if (this.leadTransferee === null) return;
+    this.events.push({ kind: 'transfer-aborted', target: this.leadTransferee, reason });
+    this.leadTransferee = null;
+    this.transferElapsed = 0;
+  }
+}
