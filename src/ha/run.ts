@@ -1,5 +1,80 @@
-/** Agent entry point (wired up in the HA core issue). */
+/**
+ * `orchestrator CONFIG`: wires config -> DCS adapter, PostgreSQL control, HA loop and REST API, and
+ * handles signals: SIGTERM/SIGINT stop cleanly (a primary releases the leader key after a clean
+ * stop), SIGHUP reloads the local config file.
+ */
+import pino, { type Logger } from 'pino';
+import { loadConfig, reloadConfig, type Config } from '../config/index.js';
+import { openDcs } from '../dcs/factory.js';
+import { PostgresControl } from '../postgres/index.js';
+import { startApiServer } from '../api/server.js';
+import { Agent } from './agent.js';
+import { AgentApi } from './api-backend.js';
+import { effective, postgresSettings } from './settings.js';
+
+function makeLogger(config: Config): Logger {
+  const level = String(config.log?.level ?? 'info').toLowerCase();
+  return pino({
+    level: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'].includes(level) ? level : 'info',
+    base: { name: config.name, scope: config.scope },
+    redact: { paths: ['password', '*.password', 'token'], censor: '***' },
+  });
+}
+
 export async function runAgent(configPath: string | null): Promise<number> {
-  console.error(`orchestrator: running the agent is not implemented yet (config: ${configPath ?? 'none'})`);
-  return 1;
+  const loaded = loadConfig(configPath);
+  for (const w of loaded.warnings) console.error(`WARNING ${w.path}: ${w.message}`);
+  if (!loaded.config || loaded.errors.length) {
+    for (const e of loaded.errors) console.error(`ERROR ${e.path}: ${e.message}`);
+    console.error(`orchestrator: ${loaded.errors.length} error(s) in ${configPath ?? 'the environment configuration'}; not starting`);
+    return 1;
+  }
+  const config = loaded.config;
+  const log = makeLogger(config);
+  const eff = effective(config, null);
+  const dcs = openDcs(config, {
+    ttlSeconds: eff.ttl,
+    retryTimeoutSeconds: eff.retry_timeout,
+    onDataWarning: (key, problem) => log.warn({ key }, `ignoring a malformed DCS value: ${problem}`),
+  });
+  const pg = new PostgresControl(postgresSettings(config, eff), { log });
+  const agent = new Agent({ config, dcs, pg, log });
+  const backend = new AgentApi(agent);
+  const auth = config.restapi.authentication;
+  const api = await startApiServer({
+    listen: config.restapi.listen,
+    backend,
+    auth: auth?.username && auth.password ? { username: auth.username, password: String(auth.password) } : null,
+    log,
+  });
+  log.info({ port: api.port, dcs: dcs.name }, `orchestrator agent started for member ${config.name} of cluster ${config.scope}`);
+
+  const reload = () => {
+    if (!configPath) return;
+    const r = reloadConfig(configPath, agent.config);
+    if (!r.ok) {
+      for (const e of r.errors) log.error({ path: e.path }, `config reload refused: ${e.message}`);
+      return;
+    }
+    agent.config = r.config;
+    log.info({ changed: r.changed }, 'configuration reloaded');
+    agent.wakeup();
+  };
+  backend.reloadRequested = reload;
+  process.on('SIGHUP', reload);
+
+  let stopping: Promise<void> | null = null;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    log.info({ signal: sig }, 'stopping');
+    stopping = agent.shutdown().finally(() => api.close());
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  await agent.run();
+  if (stopping) await stopping;
+  log.info('stopped');
+  log.flush?.();
+  return 0;
 }

@@ -45,7 +45,8 @@ async function dropSlot(c: pg.Client, name: string): Promise<boolean> {
 /**
  * Make the physical slots on this primary exactly `names` ∪ `keep`: create the missing ones from
  * `names` (reserving WAL at once, so a replica about to connect misses nothing) and drop the other
- * physical slots. On a server in recovery nothing is done (skippedInRecovery).
+ * permanent physical slots. Temporary slots (pg_basebackup -X stream makes one per clone) are never
+ * touched: dropping one kills a clone in progress. On a server in recovery nothing is done.
  */
 export async function syncPhysicalSlots(ctx: PgContext, names: readonly string[], keep: readonly string[]): Promise<SlotSyncResult> {
   for (const n of [...names, ...keep]) checkSlotName(n);
@@ -53,7 +54,7 @@ export async function syncPhysicalSlots(ctx: PgContext, names: readonly string[]
   return withClient(ctx.target, 5000, async (c) => {
     const rec = await c.query('SELECT pg_catalog.pg_is_in_recovery() AS rec');
     if (rec.rows[0]?.rec === true) return { created: [], dropped: [], failed: [], skippedInRecovery: true };
-    const existing = (await c.query(`SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical'`))
+    const existing = (await c.query(`SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary`))
       .rows.map((r: { slot_name: string }) => r.slot_name);
     const have = new Set(existing);
     const created: string[] = [];

@@ -1,0 +1,334 @@
+/**
+ * The HA loop: read the cluster, probe PostgreSQL, decide (pure), act, publish. Runs every
+ * loop_wait seconds, and at once when the DCS reports a change, a task finishes, the postmaster
+ * dies, or an admin request arrives.
+ *
+ * Safety invariant kept here, independently of decide(): a node that believes it holds the leader
+ * key arms a timer at its lease deadline (last confirmed renewal + ttl - margin, monotonic clock);
+ * if the deadline passes without a newer renewal while PostgreSQL runs as a primary, the timer stops
+ * PostgreSQL (immediate) without waiting for the loop.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { Config, EffectiveConfig } from '../config/index.js';
+import { parseHostPort } from '../config/index.js';
+import { DcsUnavailableError } from '../dcs/errors.js';
+import type { Dcs } from '../dcs/port.js';
+import { EMPTY_CLUSTER, type ClusterView, type MemberTags } from '../dcs/types.js';
+import type { PostgresControl } from '../postgres/index.js';
+import { slotNameFromMember } from '../postgres/index.js';
+import type { PgProbe } from '../postgres/types.js';
+import { VERSION } from '../version.js';
+import { decide } from './decide.js';
+import { DecisionLog } from './decision-log.js';
+import { connOf, errText, Executor, PlanAborted } from './executor.js';
+import { fetchPeers, memberRecord, pgRole } from './facts.js';
+import { effective, haSettings } from './settings.js';
+import type { Decision, HaSettings, LocalFacts, PeerStatus, RunningTask } from './types.js';
+
+export interface AgentDeps {
+  readonly config: Config;
+  readonly dcs: Dcs;
+  readonly pg: PostgresControl;
+  readonly log: Logger;
+}
+
+export class Agent {
+  config: Config;
+  readonly dcs: Dcs;
+  readonly pg: PostgresControl;
+  readonly log: Logger;
+  readonly decisions = new DecisionLog(100);
+  readonly executor: Executor;
+
+  eff: EffectiveConfig;
+  settings: HaSettings;
+  view: ClusterView | null = null;
+  viewAt = 0;
+  dcsError: string | null = null;
+  probe: PgProbe | null = null;
+  holdsLock = false;
+  task: RunningTask | null = null;
+  crashedAt: number | null = null;
+  rewindFailed = false;
+  lastDecision: Decision | null = null;
+  lastCycleAt = performance.now();
+  private wasPrimaryRunning = false;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private wake: (() => void) | null = null;
+  private wakePending = false;
+  private stopping = false;
+  private postmasterWatch: NodeJS.Timeout | null = null;
+  private divergenceCache: { key: string; value: boolean | null } | null = null;
+
+  constructor(d: AgentDeps) {
+    this.config = d.config;
+    this.dcs = d.dcs;
+    this.pg = d.pg;
+    this.log = d.log;
+    this.eff = effective(d.config, null);
+    this.settings = haSettings(this.eff);
+    const self = this;
+    this.executor = new Executor({
+      dcs: d.dcs, pg: d.pg, log: d.log, name: d.config.name,
+      get loopWaitSeconds() { return self.settings.loopWaitSeconds; },
+      bootstrapDcs: () => (self.config.bootstrap?.dcs ?? {}) as Record<string, unknown>,
+      setHoldsLock: (held) => self.setHoldsLock(held),
+      setTask: (t) => { self.task = t; },
+      setRewindFailed: (f) => { self.rewindFailed = f; },
+      wakeup: () => self.wakeup(),
+      mono: () => performance.now(),
+    });
+  }
+
+  get name(): string { return this.config.name; }
+
+  /** Safety margin subtracted from ttl for the lease deadline. */
+  private marginMs(): number {
+    return Math.min(5000, Math.max(500, this.settings.ttlSeconds * 100));
+  }
+
+  leaseDeadline(): number | null {
+    const c = this.dcs.leaseConfirmedAt();
+    return c === null ? null : c + this.settings.ttlSeconds * 1000 - this.marginMs();
+  }
+
+  /** Lock held and its deadline not passed: what the health endpoints call "leader". */
+  lockValid(): boolean {
+    const d = this.leaseDeadline();
+    return this.holdsLock && d !== null && performance.now() < d;
+  }
+
+  setHoldsLock(held: boolean): void {
+    this.holdsLock = held;
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    const d = this.leaseDeadline();
+    if (!held || d === null) return;
+    this.deadlineTimer = setTimeout(() => void this.onDeadline(), Math.max(0, d - performance.now()));
+  }
+
+  private async onDeadline(): Promise<void> {
+    const d = this.leaseDeadline();
+    if (!this.holdsLock || d === null) return;
+    if (performance.now() < d) { this.setHoldsLock(true); return; } // renewed meanwhile: re-arm
+    this.log.error('leader lease deadline passed without a confirmed renewal: stopping PostgreSQL now');
+    this.holdsLock = false;
+    await this.pg.stop('immediate').catch(() => false);
+    this.wakeup();
+  }
+
+  wakeup(): void {
+    this.wakePending = true;
+    this.wake?.();
+  }
+
+  /** Runs until stop() is called. */
+  async run(): Promise<void> {
+    while (!this.stopping) {
+      const started = performance.now();
+      try {
+        await this.cycle();
+      } catch (e) {
+        this.log.error({ err: errText(e) }, 'HA cycle failed');
+      }
+      this.lastCycleAt = performance.now();
+      if (this.stopping) break;
+      if (this.wakePending) { this.wakePending = false; continue; }
+      const left = this.settings.loopWaitSeconds * 1000 - (performance.now() - started);
+      if (left > 0) await this.sleep(left);
+    }
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    const since = this.view?.revision ?? '0';
+    await new Promise<void>((resolve) => {
+      const done = () => { clearTimeout(t); this.wake = null; resolve(); };
+      const t = setTimeout(done, ms);
+      this.wake = done;
+      if (!this.dcsError) void this.dcs.watch(since, ms).then((changed) => { if (changed) done(); });
+    });
+    this.wakePending = false;
+  }
+
+  private async readCluster(): Promise<ClusterView> {
+    try {
+      const v = await this.dcs.getCluster();
+      if (this.dcsError) this.log.info('DCS is reachable again');
+      this.view = v;
+      this.viewAt = performance.now();
+      this.dcsError = null;
+      return v;
+    } catch (e) {
+      if (!(e instanceof DcsUnavailableError)) throw e;
+      if (!this.dcsError) this.log.error({ err: e.message }, 'DCS is not accessible');
+      this.dcsError = e.message;
+      return this.view ?? EMPTY_CLUSTER;
+    }
+  }
+
+  private async cycle(): Promise<void> {
+    const view = await this.readCluster();
+    this.eff = effective(this.config, view.config?.value ?? null);
+    this.settings = haSettings(this.eff);
+    const probe = await this.pg.probe();
+    this.probe = probe;
+    this.trackCrash(probe);
+    this.watchPostmaster(probe.postmasterPid);
+    if (view.leader?.member !== this.name && !this.dcsError) this.holdsLock = this.holdsLock && false;
+
+    const local = await this.localFacts(view, probe);
+    const decision = decide(view, local, this.settings, { mono: performance.now(), wall: Date.now() });
+    this.lastDecision = decision;
+    if (this.decisions.record(decision, Date.now())) {
+      this.log.info({ actions: decision.actions.map((a) => a.kind) }, decision.reason);
+    }
+    try {
+      await this.executor.run(decision.actions, view);
+    } catch (e) {
+      if (e instanceof PlanAborted) { this.log.info({ reason: e.message }, 'plan aborted; deciding again'); this.wakePending = true; }
+      else if (e instanceof DcsUnavailableError) { this.dcsError = e.message; this.wakePending = true; }
+      else this.log.error({ err: errText(e) }, 'action failed');
+    }
+    await this.afterActions(view);
+  }
+
+  /** Primary housekeeping and publishing our record. */
+  private async afterActions(view: ClusterView): Promise<void> {
+    const probe = await this.pg.probe();
+    this.probe = probe;
+    if (this.dcsError) return;
+    if (this.holdsLock && probe.running && !probe.inRecovery && this.eff.postgresql.use_slots) {
+      const wanted = [...view.members.keys()].filter((m) => m !== this.name).map(slotNameFromMember);
+      await this.pg.ensurePhysicalSlots(wanted).catch((e: unknown) => this.log.warn({ err: errText(e) }, 'slot sync failed'));
+      if (probe.walPosition !== null) await this.dcs.setStatus({ optime: probe.walPosition }).catch(() => undefined);
+    }
+    await this.dcs.touchMember(this.memberData(probe)).catch((e: unknown) => {
+      this.log.warn({ err: errText(e) }, 'could not publish the member record');
+    });
+  }
+
+  private trackCrash(probe: PgProbe): void {
+    const primaryUp = probe.running && !probe.inRecovery;
+    if (primaryUp) { this.crashedAt = null; this.wasPrimaryRunning = true; return; }
+    if (this.wasPrimaryRunning && !probe.running && this.crashedAt === null && !this.task) {
+      this.crashedAt = performance.now();
+      this.log.error('PostgreSQL is not running while I was primary');
+    }
+    if (probe.running) this.wasPrimaryRunning = false;
+  }
+
+  /** Wake the loop within ~100 ms of the postmaster dying (a crash must not wait for loop_wait). */
+  private watchPostmaster(pid: number | null): void {
+    if (this.postmasterWatch) clearInterval(this.postmasterWatch);
+    this.postmasterWatch = null;
+    if (pid === null) return;
+    this.postmasterWatch = setInterval(() => {
+      try { process.kill(pid, 0); } catch {
+        if (this.postmasterWatch) clearInterval(this.postmasterWatch);
+        this.postmasterWatch = null;
+        if (!this.task) this.wakeup();
+      }
+    }, 100);
+    this.postmasterWatch.unref();
+  }
+
+  private async localFacts(view: ClusterView, probe: PgProbe): Promise<LocalFacts> {
+    const leader = view.leader?.member ?? null;
+    let peers = new Map<string, PeerStatus | null>();
+    if (leader === null && !this.dcsError && probe.dataDir === 'initialized') peers = await fetchPeers(view, this.name);
+    return {
+      name: this.name,
+      tags: this.tags(),
+      pg: {
+        dataDir: probe.dataDir,
+        sysid: probe.sysid,
+        running: probe.running,
+        inRecovery: probe.inRecovery,
+        timeline: probe.timeline,
+        walPosition: probe.walPosition,
+        controlState: probe.controlState,
+        standbySignal: probe.standbySignal,
+        following: probe.following,
+        needsRewind: await this.divergence(view, probe, leader),
+      },
+      holdsLock: this.holdsLock,
+      leaseDeadline: this.holdsLock ? this.leaseDeadline() : null,
+      dcsError: this.dcsError,
+      task: this.task,
+      crashedAt: this.crashedAt,
+      peers,
+      canBootstrap: this.config.bootstrap !== undefined,
+      rewindFailed: this.rewindFailed,
+    };
+  }
+
+  /** Ask PostgreSQL whether following `leader` needs pg_rewind (only when about to (re)start following it). */
+  private async divergence(view: ClusterView, probe: PgProbe, leader: string | null): Promise<boolean | null> {
+    if (leader === null || leader === this.name || probe.dataDir !== 'initialized' || this.task) return null;
+    if (probe.running && probe.inRecovery && probe.following === leader) return false;
+    const key = `${leader}|${view.leader?.version}|${probe.timeline}|${probe.running}`;
+    if (this.divergenceCache?.key === key) return this.divergenceCache.value;
+    let value: boolean | null = null;
+    try { value = await this.pg.needsRewind(connOf(view, leader)); } catch { value = null; }
+    this.divergenceCache = { key, value };
+    return value;
+  }
+
+  tags(): MemberTags {
+    return (this.config.tags ?? {}) as MemberTags;
+  }
+
+  memberState(probe: PgProbe): string {
+    if (this.task?.kind === 'clone' || this.task?.kind === 'reinit') return 'creating replica';
+    if (this.task?.kind === 'bootstrap') return 'initializing new cluster';
+    if (this.task?.kind === 'rewind') return 'rewinding';
+    if (probe.running) return 'running';
+    if (this.crashedAt !== null) return 'crashed';
+    return probe.postmasterPid ? 'starting' : 'stopped';
+  }
+
+  memberData(probe: PgProbe) {
+    const pgc = this.eff.postgresql;
+    const connect = parseHostPort(pgc.connect_address);
+    const api = this.config.restapi.connect_address ?? this.config.restapi.listen;
+    const scheme = this.config.restapi.certfile ? 'https' : 'http';
+    return memberRecord({
+      probe,
+      state: this.memberState(probe),
+      connUrl: `postgres://${connect.host.includes(':') ? `[${connect.host}]` : connect.host}:${connect.port}/${pgc.database ?? 'postgres'}`,
+      apiUrl: `${scheme}://${api}/patroni`,
+      version: VERSION,
+      tags: this.tags(),
+      pause: this.settings.pause,
+    });
+  }
+
+  role(): 'primary' | 'replica' | 'uninitialized' | 'demoted' {
+    const p = this.probe;
+    if (!p) return 'uninitialized';
+    const r = pgRole(p);
+    return r === 'master' ? 'primary' : r;
+  }
+
+  /** SIGTERM: stop PostgreSQL cleanly, hand the leader key over, withdraw our record. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    if (this.postmasterWatch) clearInterval(this.postmasterWatch);
+    if (this.settings.pause) {
+      this.log.info('paused: leaving PostgreSQL running and the leader key in place');
+      await this.dcs.close();
+      return;
+    }
+    this.log.info('shutting down: stopping PostgreSQL (fast)');
+    await this.pg.stop('fast').catch((e: unknown) => this.log.error({ err: errText(e) }, 'stop failed'));
+    if (this.holdsLock) {
+      const released = await this.dcs.deleteLeader().catch(() => false);
+      this.log.info(released ? 'released the leader key after a clean stop' : 'could not release the leader key; it expires with the lease');
+    }
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.holdsLock = false;
+    await this.dcs.close({ revoke: true });
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The agent's side of the REST API (src/api/backend.ts): status and health facts computed from what
+ * the loop last saw, and admin requests turned into DCS records (failover key, config) or loop
+ * requests. Switchover/failover are jobs: the call waits for the outcome, or returns a job id.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type {
+  AdminResult, ApiBackend, HealthFacts, Job, NodeStatus, RestartRequest, SwitchoverRequest,
+} from '../api/backend.js';
+import { parseDynamicConfig } from '../config/index.js';
+import { clusterLastLsn, type ClusterView } from '../dcs/types.js';
+import type { DecisionLogEntry } from './decision-log.js';
+import { VERSION } from '../version.js';
+import type { Agent } from './agent.js';
+import { errText } from './executor.js';
+import { pgRole } from './facts.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class AgentApi implements ApiBackend {
+  private readonly jobList: Job[] = [];
+  reloadRequested: (() => void) | null = null;
+
+  constructor(private readonly agent: Agent) {}
+
+  get name(): string { return this.agent.name; }
+  get scope(): string { return this.agent.config.scope; }
+
+  status(): NodeStatus {
+    const a = this.agent;
+    const p = a.probe;
+    const base = { patroni: { version: VERSION, scope: this.scope, name: this.name } };
+    if (!p) return { ...base, state: 'unknown', role: 'uninitialized' };
+    const role = pgRole(p);
+    const view = a.view;
+    return {
+      ...base,
+      state: a.memberState(p),
+      role,
+      ...(p.postmasterStartTime ? { postmaster_start_time: p.postmasterStartTime } : {}),
+      ...(p.serverVersion ? { server_version: p.serverVersion } : {}),
+      ...(p.running ? { xlog: p.inRecovery
+        ? { received_location: p.receivedLsn ?? 0, replayed_location: p.replayedLsn ?? 0, replayed_timestamp: null, paused: false }
+        : { location: p.walPosition ?? 0 } } : {}),
+      ...(p.timeline !== null ? { timeline: p.timeline } : {}),
+      ...(p.running && p.inRecovery && p.following ? { replication_state: 'streaming' } : {}),
+      ...(p.running && !p.inRecovery ? { replication: p.replication.map((r) => ({ application_name: r.applicationName, state: r.state ?? '', sync_state: r.syncState ?? '' })) } : {}),
+      ...(a.settings.pause ? { pause: true } : {}),
+      ...(view && view.leader === null ? { cluster_unlocked: true } : {}),
+      ...(a.viewAt ? { dcs_last_seen: Math.round(Date.now() / 1000 - (performance.now() - a.viewAt) / 1000) } : {}),
+      tags: a.tags() as Record<string, unknown>,
+      ...(p.sysid ? { database_system_identifier: p.sysid } : {}),
+      ...(p.pendingRestart.length ? { pending_restart: true } : {}),
+      leader_key_held: a.lockValid(),
+      ...(a.lastDecision ? { last_decision: a.lastDecision.reason } : {}),
+    };
+  }
+
+  health(): HealthFacts {
+    const a = this.agent;
+    const p = a.probe;
+    const view = a.view;
+    const replayed = p?.replayedLsn ?? p?.walPosition ?? null;
+    const last = view ? clusterLastLsn(view) : 0;
+    return {
+      holdsLock: a.lockValid(),
+      pgRunning: !!p?.running,
+      pgPrimary: !!p?.running && !p.inRecovery,
+      role: a.role(),
+      lagBytes: p?.running && p.inRecovery && replayed !== null && last > 0 ? Math.max(0, last - replayed) : p?.running && p.inRecovery ? 0 : null,
+      syncStandbys: view?.sync?.value.sync_standby ?? [],
+      synchronousMode: a.settings.synchronousMode,
+      standbyCluster: false,
+      tags: a.tags() as Record<string, unknown>,
+      paused: a.settings.pause,
+      dcsViewValid: a.dcsError === null && a.viewAt > 0 && performance.now() - a.viewAt < a.settings.ttlSeconds * 1000,
+      lastCycleAgoMs: performance.now() - a.lastCycleAt,
+      ttlMs: a.settings.ttlSeconds * 1000,
+    };
+  }
+
+  cluster(): Promise<ClusterView> { return this.agent.dcs.getCluster(); }
+  lastCluster(): ClusterView | null { return this.agent.view; }
+  decisions(): readonly DecisionLogEntry[] { return this.agent.decisions.entries(); }
+
+  async dynamicConfig() {
+    const v = await this.agent.dcs.getCluster();
+    return v.config ? { value: v.config.value, version: v.config.version } : null;
+  }
+
+  async writeDynamicConfig(value: Readonly<Record<string, unknown>>, expectVersion: string | null) {
+    const parsed = parseDynamicConfig(value);
+    if (parsed.errors.length) return { ok: false as const, status: 400, message: parsed.errors.map((p) => `${p.path}: ${p.message}`).join('; ') };
+    const r = await this.agent.dcs.setConfig(value, expectVersion);
+    if (!r.ok) return { ok: false as const, status: 409, message: 'the configuration was changed concurrently; re-read and retry' };
+    this.agent.wakeup();
+    return { ok: true as const };
+  }
+
+  private newJob(kind: string, params: Record<string, unknown>): Job {
+    const now = new Date().toISOString();
+    const job: Job = { id: randomUUID(), kind, state: 'running', message: '', created_at: now, updated_at: now, params };
+    this.jobList.push(job);
+    if (this.jobList.length > 100) this.jobList.shift();
+    return job;
+  }
+
+  private finish(job: Job, state: Job['state'], message: string): Job {
+    const i = this.jobList.findIndex((j) => j.id === job.id);
+    const done: Job = { ...job, state, message, updated_at: new Date().toISOString() };
+    if (i >= 0) this.jobList[i] = done;
+    return done;
+  }
+
+  async switchover(req: SwitchoverRequest, kind: 'switchover' | 'failover'): Promise<AdminResult> {
+    const view = await this.agent.dcs.getCluster();
+    const leader = view.leader?.member ?? null;
+    const candidate = req.member;
+    const Action = kind === 'switchover' ? 'Switchover' : 'Failover';
+    if (kind === 'failover' && !candidate) return { status: 400, body: 'Failover could be performed only to a specific candidate' };
+    if (kind === 'switchover' && !req.leader && !candidate) return { status: 400, body: 'Switchover could be performed only from a specific leader' };
+    if (req.leader && candidate && req.leader === candidate) return { status: 400, body: `${kind} target and source are the same` };
+    if (req.scheduled_at && this.agent.settings.pause) return { status: 400, body: "Can't schedule switchover in the paused state" };
+    if (req.leader && req.leader !== leader) return { status: 412, body: 'leader name does not match' };
+    if (candidate && !view.members.has(candidate)) return { status: 412, body: 'candidate does not exists' };
+    const others = [...view.members.keys()].filter((m) => m !== leader);
+    if (others.length === 0) return { status: 412, body: `${kind} is not possible: cluster does not have members except leader` };
+    if (candidate && (view.members.get(candidate)?.data.tags?.nofailover === true)) return { status: 412, body: `${kind} is not possible: candidate ${candidate} is tagged nofailover` };
+    const w = await this.agent.dcs.setFailover({
+      ...(leader && kind === 'switchover' ? { leader } : req.leader ? { leader: req.leader } : {}),
+      ...(candidate ? { member: candidate } : {}),
+      ...(req.scheduled_at ? { scheduled_at: req.scheduled_at } : {}),
+    }, view.failover?.version);
+    if (!w.ok) return { status: 503, body: 'failed to write failover key into DCS' };
+    this.agent.wakeup();
+    if (req.scheduled_at) return { status: 202, body: `${Action} scheduled` };
+    const job = this.newJob(kind, { from: leader, to: candidate ?? null });
+    const outcome = this.waitForSwitch(job, leader, candidate ?? null, Action);
+    if (req.wait === false) return { status: 202, body: { job: job.id, state: job.state, message: `${Action} started` } };
+    const done = await outcome;
+    return { status: done.state === 'succeeded' ? 200 : 503, body: done.message };
+  }
+
+  private async waitForSwitch(job: Job, from: string | null, to: string | null, Action: string): Promise<Job> {
+    const limitMs = 2 * Math.max(10, this.agent.settings.loopWaitSeconds) * 1000 + this.agent.settings.ttlSeconds * 1000;
+    const t0 = performance.now();
+    while (performance.now() - t0 < limitMs) {
+      await sleep(100);
+      let v: ClusterView;
+      try { v = await this.agent.dcs.getCluster(); } catch { continue; }
+      const now = v.leader?.member ?? null;
+      if (now && now !== from) {
+        const m = v.members.get(now);
+        if (m && (m.data.role === 'master' || m.data.role === 'primary')) {
+          return this.finish(job, 'succeeded', to === null || now === to ? `Successfully ${Action === 'Switchover' ? 'switched over' : 'failed over'} to "${now}"` : `${Action === 'Switchover' ? 'Switched over' : 'Failed over'} to "${now}" instead of "${to}"`);
+        }
+      }
+      if (now === from && (!v.failover || (!v.failover.value.member && !v.failover.value.leader))) {
+        return this.finish(job, 'failed', `${Action} failed`);
+      }
+    }
+    return this.finish(job, 'failed', `${Action} did not finish within ${Math.round(limitMs / 1000)} s`);
+  }
+
+  async cancelScheduledSwitchover(): Promise<AdminResult> {
+    const v = await this.agent.dcs.getCluster();
+    if (!v.failover?.value.scheduled_at) return { status: 404, body: 'no switchover is scheduled' };
+    const r = await this.agent.dcs.setFailover({}, v.failover.version);
+    return r.ok ? { status: 200, body: 'scheduled switchover deleted' } : { status: 409, body: 'the failover key changed concurrently' };
+  }
+
+  async restart(req: RestartRequest): Promise<AdminResult> {
+    if (req.schedule) return { status: 400, body: 'scheduled restarts are not supported yet; restart now without "schedule"' };
+    const p = this.agent.probe;
+    if (req.role) {
+      const mine = p && pgRole(p) === 'master' ? ['master', 'primary'] : ['replica'];
+      if (!mine.includes(req.role)) return { status: 503, body: 'restart conditions are not satisfied' };
+    }
+    if (req.restart_pending && !(p?.pendingRestart.length)) return { status: 503, body: 'restart conditions are not satisfied' };
+    if (this.agent.task) return { status: 503, body: `${this.agent.task.kind} already in progress` };
+    try {
+      this.agent.task = { kind: 'restart', startedAt: performance.now() };
+      await this.agent.pg.restart('fast');
+      return { status: 200, body: 'restarted successfully' };
+    } catch (e) {
+      return { status: 503, body: `restart failed: ${errText(e)}` };
+    } finally {
+      this.agent.task = null;
+      this.agent.wakeup();
+    }
+  }
+
+  async cancelScheduledRestart(): Promise<AdminResult> {
+    return { status: 404, body: 'no restarts are scheduled' };
+  }
+
+  async reload(): Promise<AdminResult> {
+    this.reloadRequested?.();
+    return { status: 202, body: 'reload scheduled' };
+  }
+
+  async reinitialize(force: boolean): Promise<AdminResult> {
+    const v = this.agent.view;
+    const leader = v?.leader?.member ?? null;
+    if (leader === this.name) return { status: 503, body: 'I am the leader, can not reinitialize' };
+    if (!leader || !v) return { status: 503, body: 'Cluster has no leader, can not reinitialize' };
+    if (this.agent.task && !force) return { status: 503, body: `${this.agent.task.kind} already in progress` };
+    try {
+      await this.agent.executor.run([{ kind: 'reinit', from: leader }], v);
+      return { status: 200, body: 'reinitialize started' };
+    } catch (e) {
+      return { status: 503, body: `reinitialize failed: ${errText(e)}` };
+    }
+  }
+
+  job(id: string): Job | null { return this.jobList.find((j) => j.id === id) ?? null; }
+  jobs(): readonly Job[] { return [...this.jobList]; }
+  wakeup(): void { this.agent.wakeup(); }
+}

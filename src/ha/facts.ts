@@ -1,0 +1,77 @@
+/**
+ * Gathering what decide() needs besides the DCS view: the peers' answers during a leader race, and
+ * this member's record / status in Patroni's formats. I/O lives here, not in the rules.
+ */
+import type { ClusterView, MemberData, MemberTags } from '../dcs/types.js';
+import type { PgProbe } from '../postgres/types.js';
+import type { PeerStatus } from './types.js';
+
+/** GET <api_url> of every other member, in parallel, `timeoutMs` each; null = unreachable. */
+export async function fetchPeers(view: ClusterView, me: string, timeoutMs = 2000): Promise<Map<string, PeerStatus | null>> {
+  const out = new Map<string, PeerStatus | null>();
+  await Promise.all([...view.members.values()].filter((m) => m.name !== me).map(async (m) => {
+    out.set(m.name, await fetchPeer(m.name, m.data.api_url, timeoutMs));
+  }));
+  return out;
+}
+
+export async function fetchPeer(name: string, apiUrl: string, timeoutMs: number): Promise<PeerStatus | null> {
+  if (!apiUrl) return null;
+  try {
+    const r = await fetch(apiUrl, { signal: AbortSignal.timeout(timeoutMs) });
+    const j = (await r.json()) as Record<string, unknown>;
+    const xlog = (j.xlog ?? {}) as Record<string, unknown>;
+    const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+    const role = typeof j.role === 'string' ? j.role : 'unknown';
+    const primary = role === 'master' || role === 'primary';
+    return {
+      name,
+      role,
+      state: typeof j.state === 'string' ? j.state : 'unknown',
+      walPosition: primary ? num(xlog.location) : Math.max(num(xlog.received_location), num(xlog.replayed_location)),
+      timeline: typeof j.timeline === 'number' ? j.timeline : null,
+      tags: (j.tags ?? {}) as MemberTags,
+      inRecovery: !primary,
+    };
+  } catch {
+    return null;
+  }
+}
+
+export type PgRole = 'master' | 'replica' | 'uninitialized';
+
+export function pgRole(p: PgProbe): PgRole {
+  if (p.dataDir !== 'initialized') return 'uninitialized';
+  if (p.running) return p.inRecovery ? 'replica' : 'master';
+  return p.standbySignal ? 'replica' : 'master';
+}
+
+export interface MemberInputs {
+  readonly probe: PgProbe;
+  readonly state: string;
+  readonly connUrl: string;
+  readonly apiUrl: string;
+  readonly version: string;
+  readonly tags: MemberTags;
+  readonly pause: boolean;
+}
+
+/** The members/<name> record (Patroni's touch_member fields). */
+export function memberRecord(i: MemberInputs): MemberData {
+  const p = i.probe;
+  const role = pgRole(p);
+  const tags = Object.fromEntries(Object.entries(i.tags).filter(([, v]) => v !== false && v !== undefined && v !== null));
+  return {
+    conn_url: i.connUrl,
+    api_url: i.apiUrl,
+    state: i.state,
+    role,
+    version: i.version,
+    ...(p.running && p.walPosition !== null ? { xlog_location: p.walPosition } : {}),
+    ...(p.running && p.timeline !== null ? { timeline: p.timeline } : {}),
+    ...(p.running && p.inRecovery && p.following ? { replication_state: 'streaming' } : {}),
+    ...(Object.keys(tags).length ? { tags: tags as MemberTags } : {}),
+    ...(p.pendingRestart.length ? { pending_restart: true } : {}),
+    ...(i.pause ? { pause: true } : {}),
+  };
+}

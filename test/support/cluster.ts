@@ -1,0 +1,265 @@
+/**
+ * A local cluster for end-to-end tests and the demo: a real etcd and N real agents (child processes
+ * running dist/src/cli/orchestrator.js), each with its own PostgreSQL 15 on loopback, free ports and a
+ * temp root the `postgres` OS user owns when we run as root. Everything started here is stopped in
+ * destroy(), on process exit and on SIGINT/SIGTERM: the agents' process groups, and each node's
+ * postmaster by the PID in its postmaster.pid (the agent starts PostgreSQL in its own session, as a
+ * production agent must, so killing the agent does not kill PostgreSQL).
+ */
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pg from 'pg';
+import { EtcdServer } from './etcd.js';
+import { freePort, sleep, waitFor } from './ports.js';
+import { spawnManaged, type Managed } from './procs.js';
+
+export const AGENT = resolve('dist/src/cli/orchestrator.js');
+export const CTL = resolve('dist/src/cli/ctl.js');
+export const SUPERUSER = { username: 'postgres', password: 'super-secret' };
+
+function postgresIds(): { uid: number; gid: number } | null {
+  if (process.getuid?.() !== 0) return null;
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  const f = line?.split(':');
+  return f ? { uid: Number(f[2]), gid: Number(f[3]) } : null;
+}
+
+export interface ClusterOptions {
+  readonly nodes?: number;
+  readonly ttl?: number;
+  readonly loopWait?: number;
+  readonly retryTimeout?: number;
+  readonly scope?: string;
+  /** Extra keys merged into bootstrap.dcs. */
+  readonly dcs?: Record<string, unknown>;
+  /** Per-node tags, by index. */
+  readonly tags?: Record<number, Record<string, unknown>>;
+  readonly logToStderr?: boolean;
+}
+
+const liveClusters = new Set<LocalCluster>();
+let hooked = false;
+function hook(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => { for (const c of liveClusters) c.killPostmastersSync(); });
+}
+
+export class AgentNode {
+  proc: Managed | null = null;
+  constructor(
+    readonly cluster: LocalCluster,
+    readonly name: string,
+    readonly configPath: string,
+    readonly dataDir: string,
+    readonly pgPort: number,
+    readonly restPort: number,
+    readonly logFile: string,
+  ) {}
+
+  get apiBase(): string { return `http://127.0.0.1:${this.restPort}`; }
+
+  start(): void {
+    if (this.proc) return;
+    this.proc = spawnManaged(process.execPath, [AGENT, this.configPath], { logFile: this.logFile, env: { ...process.env, PATRONI_LOG_LEVEL: 'INFO' } });
+  }
+
+  /** SIGTERM: the graceful path. */
+  async stop(timeoutMs = 30_000): Promise<void> {
+    if (!this.proc) return;
+    const p = this.proc;
+    this.proc = null;
+    p.child.kill('SIGTERM');
+    const t = setTimeout(() => p.signal('SIGKILL'), timeoutMs);
+    await p.exited;
+    clearTimeout(t);
+  }
+
+  /** SIGKILL the agent only (its PostgreSQL keeps running). */
+  async killAgent(): Promise<void> {
+    if (!this.proc) return;
+    const p = this.proc;
+    this.proc = null;
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
+
+  postmasterPid(): number | null {
+    try {
+      const pid = Number(readFileSync(join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      if (!pid) return null;
+      process.kill(pid, 0);
+      return pid;
+    } catch { return null; }
+  }
+
+  /** SIGKILL the postmaster (a PostgreSQL crash). */
+  killPostgres(): boolean {
+    const pid = this.postmasterPid();
+    if (!pid) return false;
+    try { process.kill(pid, 'SIGKILL'); return true; } catch { return false; }
+  }
+
+  /** Node death: the agent and its postmaster, both SIGKILLed. */
+  async killNode(): Promise<void> {
+    this.killPostgres();
+    await this.killAgent();
+  }
+
+  async api(path: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
+    const r = await fetch(this.apiBase + path, { ...init, signal: AbortSignal.timeout(init.method && init.method !== 'GET' ? 90_000 : 3000) });
+    const text = await r.text();
+    let body: unknown = text;
+    try { body = JSON.parse(text); } catch { /* plain text */ }
+    return { status: r.status, body };
+  }
+
+  async status(path = '/patroni'): Promise<number> {
+    try { return (await this.api(path)).status; } catch { return 0; }
+  }
+
+  client(): pg.Client {
+    return new pg.Client({ host: '127.0.0.1', port: this.pgPort, user: SUPERUSER.username, password: SUPERUSER.password, database: 'postgres', connectionTimeoutMillis: 2000, statement_timeout: 5000 } as pg.ClientConfig);
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const c = this.client();
+    c.on('error', () => undefined);
+    await c.connect();
+    try { return (await c.query(sql, params)).rows as T[]; } finally { await c.end().catch(() => undefined); }
+  }
+
+  /** true when this node's PostgreSQL accepts a write. */
+  async writable(): Promise<boolean> {
+    try {
+      const r = await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+      return r[0]?.r === false;
+    } catch { return false; }
+  }
+
+  log(): string {
+    try { return readFileSync(this.logFile, 'utf8'); } catch { return ''; }
+  }
+}
+
+export class LocalCluster {
+  readonly nodes: AgentNode[] = [];
+  private constructor(readonly root: string, readonly etcd: EtcdServer, readonly scope: string) {}
+
+  static async create(o: ClusterOptions = {}): Promise<LocalCluster> {
+    hook();
+    const root = mkdtempSync(join(tmpdir(), 'orch-e2e-'));
+    const ids = postgresIds();
+    if (ids) chownSync(root, ids.uid, ids.gid);
+    const etcd = await EtcdServer.start();
+    const c = new LocalCluster(root, etcd, o.scope ?? 'e2e');
+    liveClusters.add(c);
+    const n = o.nodes ?? 3;
+    for (let i = 0; i < n; i++) await c.addNode(i, o);
+    return c;
+  }
+
+  private async addNode(i: number, o: ClusterOptions): Promise<AgentNode> {
+    const name = `node${i + 1}`;
+    const pgPort = await freePort();
+    const restPort = await freePort();
+    const dataDir = join(this.root, name, 'data');
+    const nodeDir = join(this.root, name);
+    mkdirSync(nodeDir, { recursive: true });
+    const ids = postgresIds();
+    if (ids) chownSync(nodeDir, ids.uid, ids.gid);
+    const dcs = { ttl: o.ttl ?? 10, loop_wait: o.loopWait ?? 2, retry_timeout: o.retryTimeout ?? 3, maximum_lag_on_failover: 1048576, postgresql: { use_pg_rewind: true, use_slots: true, parameters: { wal_keep_size: '64MB' } }, ...(o.dcs ?? {}) };
+    const tags = o.tags?.[i] ?? {};
+    const config = {
+      scope: this.scope,
+      name,
+      restapi: { listen: `127.0.0.1:${restPort}`, connect_address: `127.0.0.1:${restPort}` },
+      etcd3: { hosts: [this.etcd.endpoint] },
+      bootstrap: {
+        dcs,
+        initdb: [{ encoding: 'UTF8' }, 'data-checksums'],
+        pg_hba: ['host replication replicator 127.0.0.1/32 scram-sha-256', 'host all all 127.0.0.1/32 scram-sha-256'],
+      },
+      postgresql: {
+        listen: `127.0.0.1:${pgPort}`,
+        connect_address: `127.0.0.1:${pgPort}`,
+        data_dir: dataDir,
+        bin_dir: '/usr/lib/postgresql/15/bin',
+        pgpass: join(nodeDir, 'pgpass'),
+        authentication: {
+          superuser: SUPERUSER,
+          replication: { username: 'replicator', password: 'repl-secret' },
+          rewind: { username: 'rewinder', password: 'rewind-secret' },
+        },
+        parameters: { unix_socket_directories: nodeDir, shared_buffers: '16MB', max_connections: 30 },
+        pg_ctl_timeout: 30,
+      },
+      tags,
+    };
+    const configPath = join(nodeDir, `${name}.yml`);
+    writeFileSync(configPath, JSON.stringify(config, null, 2)); // JSON is valid YAML
+    const node = new AgentNode(this, name, configPath, dataDir, pgPort, restPort, join(this.root, `${name}.agent.log`));
+    this.nodes.push(node);
+    return node;
+  }
+
+  node(name: string): AgentNode {
+    const n = this.nodes.find((x) => x.name === name);
+    if (!n) throw new Error(`no node ${name}`);
+    return n;
+  }
+
+  startAll(): void { for (const n of this.nodes) n.start(); }
+
+  /** The nodes whose PostgreSQL accepts writes right now. */
+  async writableNodes(): Promise<AgentNode[]> {
+    const res = await Promise.all(this.nodes.map(async (n) => ((await n.writable()) ? n : null)));
+    return res.filter((n): n is AgentNode => n !== null);
+  }
+
+  /** Wait for exactly one node whose /primary answers 200; returns it. */
+  async waitForPrimary(timeoutMs = 60_000, except: readonly AgentNode[] = []): Promise<AgentNode> {
+    return waitFor('one primary', async () => {
+      const ok = [];
+      for (const n of this.nodes) if (!except.includes(n) && (await n.status('/primary')) === 200) ok.push(n);
+      return ok.length === 1 ? ok[0] : null;
+    }, timeoutMs, 100);
+  }
+
+  /** Wait until every other running node streams from the primary (/replica 200). */
+  async waitForReplicas(count: number, timeoutMs = 60_000): Promise<AgentNode[]> {
+    return waitFor(`${count} streaming replicas`, async () => {
+      const ok = [];
+      for (const n of this.nodes) if ((await n.status('/replica')) === 200) ok.push(n);
+      return ok.length >= count ? ok : null;
+    }, timeoutMs, 200);
+  }
+
+  ctlArgs(): string[] {
+    return ['-c', this.nodes[0]!.configPath];
+  }
+
+  killPostmastersSync(): void {
+    for (const n of this.nodes) {
+      const pid = n.postmasterPid();
+      if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+  }
+
+  /** Print agents' logs (on failure). */
+  dumpLogs(tailLines = 60): string {
+    return this.nodes.map((n) => `---- ${n.name} ----\n${n.log().split('\n').slice(-tailLines).join('\n')}`).join('\n');
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.killAgent()));
+    this.killPostmastersSync();
+    await sleep(200);
+    await this.etcd.destroy();
+    liveClusters.delete(this);
+    if (!process.env.KEEP_E2E) rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export { existsSync };
