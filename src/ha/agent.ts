@@ -76,6 +76,7 @@ export class Agent {
       setHoldsLock: (held) => self.setHoldsLock(held),
       setTask: (t) => { self.task = t; },
       setRewindFailed: (f) => { self.rewindFailed = f; },
+      markNotPrimary: () => self.markNotRunning(),
       wakeup: () => self.wakeup(),
       mono: () => performance.now(),
     });
@@ -114,8 +115,14 @@ export class Agent {
     if (performance.now() < d) { this.setHoldsLock(true); return; } // renewed meanwhile: re-arm
     this.log.error('leader lease deadline passed without a confirmed renewal: stopping PostgreSQL now');
     this.holdsLock = false;
+    this.markNotRunning();
     await this.pg.stop('immediate').catch(() => false);
     this.wakeup();
+  }
+
+  /** PostgreSQL is (being) stopped: until the next probe, health answers must not say otherwise. */
+  markNotRunning(): void {
+    if (this.probe) this.probe = { ...this.probe, running: false };
   }
 
   wakeup(): void {
@@ -227,6 +234,7 @@ export class Agent {
       try { process.kill(pid, 0); } catch {
         if (this.postmasterWatch) clearInterval(this.postmasterWatch);
         this.postmasterWatch = null;
+        this.markNotRunning();
         if (!this.task) this.wakeup();
       }
     }, 100);

@@ -28,6 +28,8 @@ export interface ExecutorHost {
   setHoldsLock(held: boolean): void;
   setTask(task: RunningTask | null): void;
   setRewindFailed(failed: boolean): void;
+  /** Forget that PostgreSQL is a running primary until the next probe (health endpoints read it). */
+  markNotPrimary(): void;
   wakeup(): void;
   mono(): number;
 }
@@ -189,11 +191,15 @@ export class Executor {
   private async demote(mode: 'offline' | 'graceful' | 'immediate' | 'immediate-nolock'): Promise<void> {
     const { dcs, pg, log } = this.h;
     log.warn({ mode }, 'demoting');
+    // Stop advertising leadership first: /primary answers 503 from this moment, before PostgreSQL
+    // has finished stopping, so a load balancer drains this node as early as possible.
+    const owned = mode === 'graceful' || mode === 'immediate';
+    this.h.setHoldsLock(false);
+    this.h.markNotPrimary();
     await pg.stop(mode === 'graceful' || mode === 'offline' ? 'fast' : 'immediate').catch(() => false);
-    if (mode === 'graceful' || mode === 'immediate') {
+    if (owned) {
       await dcs.deleteLeader().catch((e: unknown) => log.warn({ err: errText(e) }, 'could not release the leader key'));
     }
-    this.h.setHoldsLock(false);
     // Back up as a read-only standby with no upstream; the next cycle follows the new leader after
     // the divergence check (never stream from a timeline we are not a child of).
     await pg.start({ asStandby: true, primaryConninfo: null }).catch((e: unknown) => log.warn({ err: errText(e) }, 'could not restart read-only after demote'));

@@ -3,6 +3,7 @@
  * decides anything: it does what it is told and reports facts. The executor runs one operation at
  * a time on an instance; methods are not meant to overlap (except probe() and sql()).
  */
+import { killOrphans, lockFiles, removeStaleLockFiles } from './orphans.js';
 import { existsSync } from 'node:fs';
 import { createRoles as createRolesImpl, bootstrapCluster } from './bootstrap.js';
 import { query, DEFAULT_BUDGET_MS, type Row, type SqlTarget } from './client.js';
@@ -79,6 +80,13 @@ export class PostgresControl {
     await writePgpass(this.settings, ctx.user);
     if (opts) {
       await writeRoleFiles(this.settings, ctx.user, opts.asStandby, opts.primaryConninfo ?? null, this.slotFor(opts.slotName));
+    }
+    if (postmasterPid(this.settings.dataDir) === null) {
+      const killed = killOrphans(this.settings.dataDir);
+      if (killed > 0) this.log.info({ processes: killed }, 'ended leftover processes of a crashed postmaster');
+      const sockets = this.settings.parameters.unix_socket_directories;
+      const stale = removeStaleLockFiles(lockFiles(this.settings.dataDir, this.settings.port, sockets === undefined ? undefined : String(sockets)));
+      if (stale.length) this.log.info({ files: stale }, 'removed stale lock files of a dead postmaster');
     }
     await pgCtlStart(ctx);
   }

@@ -161,6 +161,18 @@ export function dcsContract(name: string, makeHarness: () => Promise<ContractHar
       assert.equal(v.members.has('a'), false, 'revoking the lease on a clean close removes the record');
     });
 
+    test('repeating an unchanged member record keeps it (and its lease) alive past ttl', async () => {
+      const scope = newScope();
+      const a = await open({ scope, member: 'a' });
+      const b = await open({ scope, member: 'b' });
+      const end = performance.now() + (h.ttlSeconds + 2) * 1000;
+      while (performance.now() < end) {
+        await a.touchMember(memberData('a'));
+        await sleep(1000);
+      }
+      assert.ok((await b.getCluster()).members.has('a'), 'member record expired although it was touched every second');
+    });
+
     test('compare-and-set: a stale version is rejected, create-only refuses an existing key', async () => {
       const scope = newScope();
       const a = await open({ scope, member: 'a' });

@@ -233,8 +233,13 @@ export class Etcd3Dcs implements Dcs {
     for (let attempt = 0; attempt < 2; attempt++) {
       const lease = await this.ensureLease();
       const tag = `${lease}|${body}`;
-      if (tag === this.lastMember) return;
       try {
+        if (tag === this.lastMember) {
+          // Unchanged record: no write, but the lease it is bound to must still be kept alive.
+          if (await this.keepalive()) return;
+          this.leaseId = null;
+          continue;
+        }
         await this.call('touch member', (opts) => this.client.kv.put({ key: enc(this.keys.member(this.member)), value: enc(body), lease }, opts));
         this.lastMember = tag;
         return;

@@ -1,0 +1,177 @@
+/**
+ * End to end: three real agents, real PostgreSQL 15, a real etcd, on loopback (test profile ttl 10,
+ * loop_wait 2, retry_timeout 3). Scenarios run in order on one cluster, each leaving it healthy.
+ * Timings are printed ("measured: ...") for the issue note; the bounds asserted are the issue's.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { LocalCluster, type AgentNode } from '../support/cluster.js';
+import { sleep, waitFor } from '../support/ports.js';
+import { Writer } from '../support/writer.js';
+
+const TTL = 10;
+const LOOP_WAIT = 2;
+
+function measured(what: string, ms: number): void {
+  console.log(`measured: ${what}: ${(ms / 1000).toFixed(2)} s`);
+}
+
+/** Poll every 20 ms until some node other than `old` accepts writes; returns it and the delay. */
+async function waitForNewWritable(c: LocalCluster, old: AgentNode | null, t0: number, timeoutMs: number): Promise<[AgentNode, number]> {
+  const node = await waitFor('a new writable primary', async () => {
+    for (const n of c.nodes) if (n !== old && (await n.writable())) return n;
+    return null;
+  }, timeoutMs, 20);
+  return [node, performance.now() - t0];
+}
+
+describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
+  let c: LocalCluster;
+  let primary: AgentNode;
+
+  before(async () => {
+    c = await LocalCluster.create({ nodes: 3, ttl: TTL, loopWait: LOOP_WAIT, retryTimeout: 3 });
+    c.startAll();
+  });
+  after(async () => {
+    if (process.env.E2E_LOGS) console.log(c.dumpLogs(80));
+    await c?.destroy();
+  });
+
+  const replicasOf = (p: AgentNode) => c.nodes.filter((n) => n !== p);
+
+  test('bootstrap: one primary, two streaming replicas, a row written on the primary is read on both', async () => {
+    try {
+      primary = await c.waitForPrimary(90_000);
+      await c.waitForReplicas(2, 90_000);
+    } catch (e) {
+      console.log(c.dumpLogs(40));
+      throw e;
+    }
+    assert.equal((await c.writableNodes()).length, 1);
+    await Writer.prepare(primary);
+    await primary.query("INSERT INTO writes (id) VALUES (0)");
+    for (const r of replicasOf(primary)) {
+      await waitFor(`row on ${r.name}`, async () => (await r.query('SELECT id FROM writes WHERE id = 0')).length === 1, 10_000);
+      assert.equal(await r.status('/replica'), 200);
+      assert.equal(await r.status('/primary'), 503);
+      assert.equal(await r.status('/health'), 200);
+      assert.equal(await r.status('/read-only'), 200);
+    }
+    assert.equal(await primary.status('/primary'), 200);
+    assert.equal(await primary.status('/leader'), 200);
+    assert.equal(await primary.status('/replica'), 503);
+    const st = (await primary.api('/patroni')).body as Record<string, unknown>;
+    assert.equal(st.role, 'master');
+    assert.equal(st.state, 'running');
+    const decisions = (await primary.api('/history/decisions')).body as Array<{ reason: string }>;
+    assert.ok(decisions.some((d) => /leader/.test(d.reason)), 'the decision log explains the leader');
+  });
+
+  test('switchover to a named candidate under a concurrent writer: no acknowledged write lost', async () => {
+    const candidate = replicasOf(primary)[0]!;
+    const w = new Writer(c, 20);
+    w.start();
+    await sleep(500);
+    const t0 = performance.now();
+    const r = await primary.api('/switchover', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ leader: primary.name, candidate: candidate.name }) });
+    const callMs = performance.now() - t0;
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const [now, ms] = await waitForNewWritable(c, primary, t0, 30_000);
+    measured('switchover: new primary writable', ms);
+    measured('switchover: POST /switchover returned', callMs);
+    assert.equal(now.name, candidate.name);
+    await sleep(1000);
+    await w.stop();
+    measured('switchover: client-seen max write gap', w.maxGapMs);
+    const old = primary;
+    primary = candidate;
+    await waitFor(`${old.name} streams from the new primary`, async () => (await old.status('/replica')) === 200, 60_000);
+    await waitFor('every acknowledged write on the new primary', async () => (await w.missingOn(primary)).length === 0, 10_000)
+      .catch(async () => assert.deepEqual(await w.missingOn(primary), []));
+    assert.ok(w.acked.length > 20);
+    // The old primary has them too once it streams.
+    await waitFor('writes replicated to the old primary', async () => (await w.missingOn(old)).length === 0, 10_000);
+  });
+
+  test('PostgreSQL crash on the primary with the agent alive: writes work again', async () => {
+    const t0 = performance.now();
+    assert.ok(primary.killPostgres(), 'postmaster killed');
+    const node = await waitFor('writes on any node again', async () => {
+      for (const n of c.nodes) if (await n.writable()) return n;
+      return null;
+    }, 60_000, 20);
+    measured(`PostgreSQL crash: writable again (${node === primary ? 'restarted in place' : 'failed over'})`, performance.now() - t0);
+    primary = node;
+    await c.waitForReplicas(2, 60_000);
+  });
+
+  test('graceful stop (SIGTERM of the primary agent): a replica is writable within 5 s; the node rejoins as a replica', async () => {
+    const old = primary;
+    const t0 = performance.now();
+    const stopping = old.stop();
+    const [now, ms] = await waitForNewWritable(c, old, t0, 15_000);
+    measured('graceful stop: new primary writable', ms);
+    assert.ok(ms < 5000, `took ${ms} ms`);
+    await stopping;
+    primary = now;
+    old.start();
+    await waitFor(`${old.name} streams again`, async () => (await old.status('/replica')) === 200, 60_000);
+  });
+
+  test('node death (SIGKILL agent + postmaster): new writable primary within ttl + loop_wait + 5 s; the old node rejoins through pg_rewind', async () => {
+    await primary.query('INSERT INTO writes (id) VALUES ($1)', [-1]);
+    const victim = primary;
+    // Make sure the row reached the replicas before the kill (the promise is about replicated data).
+    for (const r of replicasOf(victim)) await waitFor('row replicated', async () => (await r.query('SELECT 1 FROM writes WHERE id = -1')).length === 1, 10_000);
+    const t0 = performance.now();
+    await victim.killNode();
+    const [now, ms] = await waitForNewWritable(c, victim, t0, (TTL + LOOP_WAIT + 5) * 1000 + 5000);
+    measured('node death: new primary writable', ms);
+    assert.ok(ms < (TTL + LOOP_WAIT + 5) * 1000, `took ${ms} ms`);
+    assert.equal((await now.query('SELECT 1 FROM writes WHERE id = -1')).length, 1);
+    primary = now;
+    // Make the old timeline diverge from nothing; restarting the old node must rejoin as a replica.
+    victim.start();
+    await waitFor(`${victim.name} rejoins as a streaming replica`, async () => (await victim.status('/replica')) === 200, 90_000)
+      .catch((e) => { console.log(c.dumpLogs(40)); throw e; });
+    await primary.query('INSERT INTO writes (id) VALUES ($1)', [-2]);
+    await waitFor('the rejoined node catches up', async () => (await victim.query('SELECT 1 FROM writes WHERE id = -2')).length === 1, 15_000);
+  });
+
+  test('etcd stopped: the primary demotes to read-only within ttl; restarting etcd restores a primary', async () => {
+    const t0 = performance.now();
+    await c.etcd.stop();
+    try {
+      await waitFor('no writable node', async () => (await c.writableNodes()).length === 0, TTL * 1000 + 3000, 50);
+      measured('etcd stopped: primary read-only after', performance.now() - t0);
+      assert.ok(performance.now() - t0 <= TTL * 1000 + 1000);
+      assert.equal(await primary.status('/primary'), 503);
+    } finally {
+      await c.etcd.restart();
+    }
+    const t1 = performance.now();
+    primary = await c.waitForPrimary(60_000);
+    await waitFor('writable after etcd restart', async () => primary.writable(), 30_000);
+    measured('etcd restarted: primary writable again after', performance.now() - t1);
+    await c.waitForReplicas(2, 60_000);
+  });
+
+  test('a member tagged nofailover is never promoted, and its decision log says why', async () => {
+    // Tag one replica nofailover via its config file, reload it, then kill the primary and the other replica.
+    const [keep, other] = replicasOf(primary) as [AgentNode, AgentNode];
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const cfg = JSON.parse(readFileSync(keep.configPath, 'utf8'));
+    cfg.tags = { nofailover: true };
+    writeFileSync(keep.configPath, JSON.stringify(cfg));
+    keep.proc!.child.kill('SIGHUP');
+    await waitFor('tag published', async () => ((await keep.api('/patroni')).body as { tags?: { nofailover?: boolean } }).tags?.nofailover === true, 10_000);
+    await other.killNode();
+    await primary.killNode();
+    await sleep((TTL + LOOP_WAIT + 3) * 1000);
+    assert.equal(await keep.writable(), false, 'the nofailover member must not be promoted');
+    const decisions = (await keep.api('/history/decisions')).body as Array<{ reason: string }>;
+    assert.ok(decisions.some((d) => /nofailover|not allowed/.test(d.reason)), JSON.stringify(decisions.slice(-3)));
+  });
+});
