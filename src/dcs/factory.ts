@@ -13,6 +13,8 @@ export interface OpenDcsOptions {
   readonly ttlSeconds: number;
   readonly retryTimeoutSeconds: number;
   readonly onDataWarning?: (key: string, problem: string) => void;
+  /** Renew the lease from a worker thread this often (the agent sets it; ctl does not). */
+  readonly keeperIntervalMs?: number;
 }
 
 export function openDcs(config: Config, o: OpenDcsOptions): Dcs {
@@ -24,6 +26,7 @@ export function openDcs(config: Config, o: OpenDcsOptions): Dcs {
     ttlSeconds: o.ttlSeconds,
     retryTimeoutMs: o.retryTimeoutSeconds * 1000,
     ...(o.onDataWarning ? { onDataWarning: o.onDataWarning } : {}),
+    ...(o.keeperIntervalMs ? { keeperIntervalMs: o.keeperIntervalMs } : {}),
   };
   if (kind === 'etcd3') {
     const section = etcdSection(config)!;

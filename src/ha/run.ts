@@ -35,6 +35,8 @@ export async function runAgent(configPath: string | null): Promise<number> {
   const dcs = openDcs(config, {
     ttlSeconds: eff.ttl,
     retryTimeoutSeconds: eff.retry_timeout,
+    // Renew the lease from its own thread a few times per ttl, so a busy event loop cannot starve it.
+    keeperIntervalMs: Math.max(500, Math.min(eff.loop_wait * 1000, (eff.ttl * 1000) / 4)),
     onDataWarning: (key, problem) => log.warn({ key }, `ignoring a malformed DCS value: ${problem}`),
   });
   const pg = new PostgresControl(postgresSettings(config, eff), { log });

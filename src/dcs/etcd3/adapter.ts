@@ -25,6 +25,7 @@ import type {
   MemberData, SyncState,
 } from '../types.js';
 import { isLeaseGone, toDcsError } from './errors.js';
+import { LeaseKeeper } from './keeper.js';
 import { PrefixWatch } from './watch.js';
 
 export interface Etcd3Options extends DcsOptions {
@@ -36,6 +37,11 @@ export interface Etcd3Options extends DcsOptions {
   readonly cacert?: Buffer;
   readonly cert?: Buffer;
   readonly key?: Buffer;
+  /**
+   * Renew the lease from a worker thread every this many ms (0/absent: no keeper thread; renewals
+   * then happen only on updateLeader/touchMember). The agent sets it; tests of the contract do not.
+   */
+  readonly keeperIntervalMs?: number;
   /** Called when a value under the prefix could not be parsed. */
   readonly onDataWarning?: (key: string, problem: string) => void;
 }
@@ -86,12 +92,21 @@ export class Etcd3Dcs implements Dcs {
   private readonly watcher: PrefixWatch;
   private lastMember: string | null = null;
   private closed = false;
+  private readonly keeper: LeaseKeeper | null;
 
   constructor(private readonly o: Etcd3Options, client?: Etcd3) {
     this.member = o.member;
     this.keys = ClusterKeys.of(o.namespace, o.scope);
     this.client = client ?? createEtcdClient(o);
     this.watcher = new PrefixWatch(this.client, this.keys);
+    // The keeper stops renewing once the agent's event loop has been silent for 3/4 of a ttl: it
+    // bridges GC pauses and slow synchronous work, but does not keep a hung agent's lock alive.
+    this.keeper = o.keeperIntervalMs ? new LeaseKeeper(o, o.keeperIntervalMs, o.ttlSeconds * 750) : null;
+  }
+
+  private setLease(id: string | null): void {
+    this.leaseId = id;
+    this.keeper?.setLease(id);
   }
 
   /** Run `fn` with retries until it succeeds or retry_timeout runs out. */
@@ -123,7 +138,7 @@ export class Etcd3Dcs implements Dcs {
   private async grant(): Promise<string> {
     const sent = performance.now();
     const res = await this.call('lease grant', (opts) => this.client.leaseClient.leaseGrant({ TTL: this.o.ttlSeconds }, opts));
-    this.leaseId = res.ID;
+    this.setLease(res.ID);
     this.confirmedAt = sent;
     return res.ID;
   }
@@ -151,7 +166,7 @@ export class Etcd3Dcs implements Dcs {
       }
     });
     if (ttl <= 0) {
-      if (this.leaseId === id) this.leaseId = null;
+      if (this.leaseId === id) this.setLease(null);
       return false;
     }
     this.confirmedAt = Math.max(this.confirmedAt ?? 0, sent);
@@ -159,7 +174,9 @@ export class Etcd3Dcs implements Dcs {
   }
 
   leaseConfirmedAt(): number | null {
-    return this.leaseId ? this.confirmedAt : null;
+    if (!this.leaseId) return null;
+    const fromKeeper = this.keeper?.confirmedAt() ?? null;
+    return Math.max(this.confirmedAt ?? 0, fromKeeper ?? 0) || null;
   }
 
   /** The current lease id (tests, diagnostics). */
@@ -197,7 +214,7 @@ export class Etcd3Dcs implements Dcs {
         const kv = res.responses[0]?.response_range?.kvs?.[0];
         return !!kv && kv.value.toString('utf8') === this.member && String(kv.lease) === lease;
       } catch (e) {
-        if (e instanceof LeaseExpiredError) { this.leaseId = null; continue; }
+        if (e instanceof LeaseExpiredError) { this.setLease(null); continue; }
         throw e;
       }
     }
@@ -208,7 +225,7 @@ export class Etcd3Dcs implements Dcs {
     if (!(await this.keepalive().catch((e) => { if (e instanceof LeaseExpiredError) return false; throw e; }))) {
       // Our lease is gone, and with it any key bound to it. Take a fresh lease for later use, but the
       // leader key is lost: never re-create it here.
-      this.leaseId = null;
+      this.setLease(null);
       await this.grant();
     }
     const lease = this.leaseId!;
@@ -237,14 +254,14 @@ export class Etcd3Dcs implements Dcs {
         if (tag === this.lastMember) {
           // Unchanged record: no write, but the lease it is bound to must still be kept alive.
           if (await this.keepalive()) return;
-          this.leaseId = null;
+          this.setLease(null);
           continue;
         }
         await this.call('touch member', (opts) => this.client.kv.put({ key: enc(this.keys.member(this.member)), value: enc(body), lease }, opts));
         this.lastMember = tag;
         return;
       } catch (e) {
-        if (e instanceof LeaseExpiredError) { this.leaseId = null; continue; }
+        if (e instanceof LeaseExpiredError) { this.setLease(null); continue; }
         throw e;
       }
     }
@@ -307,7 +324,8 @@ export class Etcd3Dcs implements Dcs {
       await this.client.leaseClient.leaseRevoke({ ID: id }, { deadline: new Date(Date.now() + Math.min(2000, this.o.retryTimeoutMs)) }).catch(() => undefined);
     }
     this.closed = true;
-    this.leaseId = null;
+    this.setLease(null);
+    await this.keeper?.close();
     this.watcher.close();
     this.client.close();
   }

@@ -1,0 +1,73 @@
+/**
+ * The read-only endpoints: health checks, /patroni, /cluster, /history, /config, /failsafe,
+ * /metrics, /history/decisions and /jobs. None needs credentials (as in Patroni).
+ */
+import { clusterSummary } from '../cluster-json.js';
+import { HEALTH_PATHS, healthStatus } from '../health.js';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '../metrics.js';
+import { errorResponse, type Handler, type Route } from '../types.js';
+
+/** One handler per health path: the check decides the code, the body is the status JSON. */
+function healthHandler(path: string): Handler {
+  const check = HEALTH_PATHS.get(path)!;
+  return (req, { backend }) => {
+    const status = healthStatus(check, backend.health(), req.query, backend.name);
+    return { status, json: backend.status() };
+  };
+}
+
+const patroni: Handler = (_req, { backend }) => ({ status: 200, json: backend.status() });
+
+const cluster: Handler = async (_req, { backend }) => {
+  const view = await backend.cluster(); // DcsUnavailableError -> 503 in server.ts
+  return { status: 200, json: clusterSummary(view, backend.scope) };
+};
+
+const history: Handler = async (_req, { backend }) => {
+  const view = await backend.cluster();
+  return { status: 200, json: view.history?.value ?? [] };
+};
+
+const config: Handler = async (_req, { backend }) => {
+  const current = await backend.dynamicConfig();
+  // 502 as in Patroni: the upstream store has no value for us to relay.
+  return current ? { status: 200, json: current.value } : errorResponse(502, 'the dynamic configuration is not in the DCS yet');
+};
+
+const failsafe: Handler = async (_req, { backend }) => {
+  const view = await backend.cluster();
+  return view.failsafe ? { status: 200, json: view.failsafe } : errorResponse(502, 'failsafe mode is not active (no /failsafe key)');
+};
+
+const metrics: Handler = (_req, { backend }) => ({
+  status: 200,
+  text: { contentType: METRICS_CONTENT_TYPE, body: renderMetrics(backend.status(), backend.health()) },
+});
+
+const decisions: Handler = (_req, { backend }) => ({ status: 200, json: backend.decisions() });
+
+const jobs: Handler = (_req, { backend }) => ({ status: 200, json: backend.jobs() });
+
+const job: Handler = (req, { backend }) => {
+  let id: string;
+  try {
+    id = decodeURIComponent(req.path.slice('/jobs/'.length));
+  } catch {
+    return errorResponse(400, 'job id: malformed percent-encoding');
+  }
+  const found = backend.job(id);
+  return found ? { status: 200, json: found } : errorResponse(404, `no job with id ${JSON.stringify(id)}`);
+};
+
+export const readRoutes: readonly Route[] = [
+  ...[...HEALTH_PATHS.keys()].map((path): Route => ({ method: 'GET', path, body: 'none', handler: healthHandler(path) })),
+  { method: 'GET', path: '/patroni', body: 'none', handler: patroni },
+  { method: 'GET', path: '/cluster', body: 'none', handler: cluster },
+  { method: 'GET', path: '/history', body: 'none', handler: history },
+  { method: 'GET', path: '/history/decisions', body: 'none', handler: decisions },
+  { method: 'GET', path: '/config', body: 'none', handler: config },
+  { method: 'GET', path: '/failsafe', body: 'none', handler: failsafe },
+  { method: 'GET', path: '/metrics', body: 'none', handler: metrics },
+  { method: 'GET', path: '/jobs', body: 'none', handler: jobs },
+  { method: 'GET', path: '/jobs/*', body: 'none', handler: job },
+];
