@@ -31,9 +31,11 @@ function describe(err: unknown): { message: string; code: string | null } {
  * Connect, run `fn`, disconnect; reject with PostgresQueryError on any failure or when `budgetMs`
  * elapses (the connection is then destroyed, cancelling the work server-side on disconnect).
  */
-export async function withClient<T>(target: SqlTarget, budgetMs: number, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(target: SqlTarget, budgetMs: number, fn: (c: pg.Client) => Promise<T>, opts: { replication?: boolean } = {}): Promise<T> {
   const client = new pg.Client({
     host: target.host, port: target.port, user: target.user, password: target.password, database: target.database,
+    // A replication connection (walsender) accepts IDENTIFY_SYSTEM and TIMELINE_HISTORY.
+    ...(opts.replication ? { replication: 'database' } : {}),
     connectionTimeoutMillis: budgetMs,
     statement_timeout: budgetMs,
     query_timeout: budgetMs,

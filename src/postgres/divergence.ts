@@ -2,7 +2,7 @@
  * Gathering the facts for the timeline divergence check (the verdict itself is pure, in
  * timeline.ts): where the local instance stands, and the leader's timeline and history.
  */
-import { query, type SqlTarget } from './client.js';
+import { DEFAULT_BUDGET_MS, query, withClient, type SqlTarget } from './client.js';
 import { postmasterPid, type PgContext } from './control.js';
 import {
   CD_CHECKPOINT_LSN, CD_CHECKPOINT_TLI, CD_MIN_RECOVERY_LSN, CD_MIN_RECOVERY_TLI, CD_STATE, readControlData,
@@ -23,7 +23,16 @@ async function runningPosition(target: SqlTarget): Promise<LocalPosition | null>
       pg_catalog.pg_last_wal_replay_lsn()::text AS replay_lsn`);
   const r = rows[0];
   if (!r) return null;
-  const tli = Number(r['rec'] ? r['replica_tli'] : r['primary_tli']);
+  let tli = Number(r['rec'] ? r['replica_tli'] : r['primary_tli']);
+  if (r['rec']) {
+    // A standby's replay timeline: pg_stat_wal_receiver is empty while it is not streaming and
+    // pg_control's checkpoint timeline lags until the next restartpoint, which made a healthy
+    // standby look diverged right after its upstream changed. IDENTIFY_SYSTEM on a replication
+    // connection to ourselves reports the timeline the standby is replaying (as Patroni does).
+    const ident = await withClient(target, DEFAULT_BUDGET_MS, async (c) => (await c.query('IDENTIFY_SYSTEM')).rows, { replication: true }).catch(() => null);
+    const t = Number(ident?.[0]?.['timeline']);
+    if (Number.isInteger(t) && t > 0) tli = t;
+  }
   const lsn = parseLsnOrNull((r['rec'] ? r['replay_lsn'] : r['primary_lsn']) as string | null);
   return lsn === null || !Number.isInteger(tli) ? null : { timeline: tli, lsn, kind: 'end' };
 }

@@ -183,9 +183,12 @@ export function renderHba(s: PostgresSettings, userLines: readonly string[]): st
   const su = hbaUser(s.superuser.username);
   const block = [
     HBA_BEGIN,
-    '# The agent connects as the superuser over 127.0.0.1/::1 for probes, user setup and slots.',
+    '# The agent connects as the superuser over 127.0.0.1/::1 for probes, user setup and slots,',
+    '# and over a replication connection to read its own timeline (IDENTIFY_SYSTEM) as a standby.',
     `host all ${su} 127.0.0.1/32 ${method}`,
     `host all ${su} ::1/128 ${method}`,
+    `host replication ${su} 127.0.0.1/32 ${method}`,
+    `host replication ${su} ::1/128 ${method}`,
     HBA_END,
   ];
   return [...block, ...userLines].join('\n') + '\n';

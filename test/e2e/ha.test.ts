@@ -6,7 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { LocalCluster, type AgentNode } from '../support/cluster.js';
+import { spawnSync } from 'node:child_process';
+import { CTL, LocalCluster, type AgentNode } from '../support/cluster.js';
 import { sleep, waitFor } from '../support/ports.js';
 import { Writer } from '../support/writer.js';
 
@@ -41,6 +42,14 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
 
   const replicasOf = (p: AgentNode) => c.nodes.filter((n) => n !== p);
 
+  /** `ctl list --format json`, parsed (patronictl's keys). */
+  function ctlList(): Array<Record<string, unknown>> {
+    const r = spawnSync(process.execPath, [CTL, ...c.ctlArgs(), 'list', '--format', 'json'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, `ctl list failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+  }
+  const roleOf = (rows: Array<Record<string, unknown>>, name: string) => rows.find((r) => r.Member === name)?.Role;
+
   test('bootstrap: one primary, two streaming replicas, a row written on the primary is read on both', async () => {
     try {
       primary = await c.waitForPrimary(90_000);
@@ -67,6 +76,16 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
     assert.equal(st.state, 'running');
     const decisions = (await primary.api('/history/decisions')).body as Array<{ reason: string }>;
     assert.ok(decisions.some((d) => /leader/.test(d.reason)), 'the decision log explains the leader');
+    const rows = await waitFor('ctl list shows two streaming replicas', () => {
+      const r = ctlList();
+      return r.filter((x) => x.Role === 'Replica' && x.State === 'streaming').length === 2 ? r : null;
+    }, 20_000, 500);
+    assert.equal(rows.length, 3);
+    assert.equal(roleOf(rows, primary.name), 'Leader');
+    for (const row of rows) {
+      assert.deepEqual(Object.keys(row).filter((k) => ['Cluster', 'Member', 'Host', 'Role', 'State', 'TL'].includes(k)).sort(), ['Cluster', 'Host', 'Member', 'Role', 'State', 'TL']);
+      assert.equal(row.Cluster, c.scope);
+    }
   });
 
   test('switchover to a named candidate under a concurrent writer: no acknowledged write lost', async () => {
@@ -132,12 +151,20 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
     assert.ok(ms < (TTL + LOOP_WAIT + 5) * 1000, `took ${ms} ms`);
     assert.equal((await now.query('SELECT 1 FROM writes WHERE id = -1')).length, 1);
     primary = now;
-    // Make the old timeline diverge from nothing; restarting the old node must rejoin as a replica.
+    await waitFor('ctl list shows the new leader and no entry for the dead node', () => {
+      const rows = ctlList();
+      return roleOf(rows, now.name) === 'Leader' && roleOf(rows, victim.name) === undefined;
+    }, (TTL + 5) * 1000, 500);
+    // Restarting the old node must rejoin it as a replica (through pg_rewind when it diverged).
     victim.start();
     await waitFor(`${victim.name} rejoins as a streaming replica`, async () => (await victim.status('/replica')) === 200, 90_000)
       .catch((e) => { console.log(c.dumpLogs(40)); throw e; });
     await primary.query('INSERT INTO writes (id) VALUES ($1)', [-2]);
     await waitFor('the rejoined node catches up', async () => (await victim.query('SELECT 1 FROM writes WHERE id = -2')).length === 1, 15_000);
+    await waitFor('ctl list shows the rejoined node streaming', () => {
+      const row = ctlList().find((r) => r.Member === victim.name);
+      return row?.Role === 'Replica' && row.State === 'streaming';
+    }, 20_000, 500);
   });
 
   test('etcd stopped: the primary demotes to read-only within ttl; restarting etcd restores a primary', async () => {
