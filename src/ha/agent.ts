@@ -18,6 +18,7 @@ import { EMPTY_CLUSTER, type ClusterView, type MemberTags } from '../dcs/types.j
 import type { PostgresControl } from '../postgres/index.js';
 import { slotNameFromMember } from '../postgres/index.js';
 import type { PgProbe } from '../postgres/types.js';
+import type { Fence } from '../fence/fence.js';
 import { VERSION } from '../version.js';
 import { decide } from './decide.js';
 import { DecisionLog } from './decision-log.js';
@@ -31,6 +32,8 @@ export interface AgentDeps {
   readonly dcs: Dcs;
   readonly pg: PostgresControl;
   readonly log: Logger;
+  /** The separate fence process's control (null: no fence, e.g. in unit tests). */
+  readonly fence?: Fence | null;
 }
 
 export class Agent {
@@ -60,12 +63,15 @@ export class Agent {
   private stopping = false;
   private postmasterWatch: NodeJS.Timeout | null = null;
   private divergenceCache: { key: string; value: boolean | null } | null = null;
+  private readonly fence: Fence | null;
+  private fenceTimer: NodeJS.Timeout | null = null;
 
   constructor(d: AgentDeps) {
     this.config = d.config;
     this.dcs = d.dcs;
     this.pg = d.pg;
     this.log = d.log;
+    this.fence = d.fence ?? null;
     this.eff = effective(d.config, null);
     this.settings = haSettings(this.eff);
     const self = this;
@@ -130,8 +136,30 @@ export class Agent {
     this.wake?.();
   }
 
+  /**
+   * Keep the fence process told: armed with the lease deadline while this node holds the lock and
+   * PostgreSQL runs as a primary, disarmed otherwise. Runs on a 250 ms timer of this (main) thread:
+   * if this thread freezes, the deadline stops moving and the fence stops PostgreSQL in time.
+   */
+  private syncFence(): void {
+    if (!this.fence || this.stopping) return;
+    const d = this.leaseDeadline();
+    const primary = !!this.probe?.running && !this.probe.inRecovery;
+    try {
+      if (this.holdsLock && primary && d !== null) this.fence.arm(d);
+      else this.fence.disarm();
+    } catch (e) {
+      this.log.warn({ err: errText(e) }, 'could not update the fence state file');
+    }
+  }
+
   /** Runs until stop() is called. */
   async run(): Promise<void> {
+    if (this.fence) {
+      const pid = this.fence.ensureRunning();
+      this.log.info({ pid }, 'fence process running');
+      this.fenceTimer = setInterval(() => this.syncFence(), 250);
+    }
     while (!this.stopping) {
       const started = performance.now();
       try {
@@ -326,6 +354,8 @@ export class Agent {
     if (this.postmasterWatch) clearInterval(this.postmasterWatch);
     if (this.settings.pause) {
       this.log.info('paused: leaving PostgreSQL running and the leader key in place');
+      if (this.fenceTimer) clearInterval(this.fenceTimer);
+      this.fence?.stop();
       await this.dcs.close();
       return;
     }
@@ -337,6 +367,8 @@ export class Agent {
     }
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.holdsLock = false;
+    if (this.fenceTimer) clearInterval(this.fenceTimer);
+    this.fence?.stop();
     await this.dcs.close({ revoke: true });
   }
 }

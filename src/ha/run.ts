@@ -8,6 +8,7 @@ import { loadConfig, reloadConfig, type Config } from '../config/index.js';
 import { openDcs } from '../dcs/factory.js';
 import { PostgresControl } from '../postgres/index.js';
 import { startApiServer } from '../api/server.js';
+import { Fence, fencePaths } from '../fence/fence.js';
 import { Agent } from './agent.js';
 import { AgentApi } from './api-backend.js';
 import { effective, postgresSettings } from './settings.js';
@@ -40,7 +41,9 @@ export async function runAgent(configPath: string | null): Promise<number> {
     onDataWarning: (key, problem) => log.warn({ key }, `ignoring a malformed DCS value: ${problem}`),
   });
   const pg = new PostgresControl(postgresSettings(config, eff), { log });
-  const agent = new Agent({ config, dcs, pg, log });
+  const fp = fencePaths(config.scope, config.name, eff.postgresql.data_dir);
+  const fence = new Fence(fp.state, eff.postgresql.data_dir, fp.log);
+  const agent = new Agent({ config, dcs, pg, log, fence });
   const backend = new AgentApi(agent);
   const auth = config.restapi.authentication;
   const api = await startApiServer({

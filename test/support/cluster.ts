@@ -10,6 +10,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { fencePaths } from '../../src/fence/fence.js';
 import { EtcdServer } from './etcd.js';
 import { freePort, sleep, waitFor } from './ports.js';
 import { spawnManaged, type Managed } from './procs.js';
@@ -244,6 +245,10 @@ export class LocalCluster {
     for (const n of this.nodes) {
       const pid = n.postmasterPid();
       if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      // The agents' fence processes run in their own sessions: end them by their pid files.
+      const f = fencePaths(this.scope, n.name, n.dataDir);
+      try { process.kill(Number(readFileSync(f.pid, 'utf8')), 'SIGKILL'); } catch { /* none */ }
+      for (const file of [f.state, f.pid]) rmSync(file, { force: true });
     }
   }
 
