@@ -19,6 +19,7 @@ import type { PostgresControl } from '../postgres/index.js';
 import { slotNameFromMember } from '../postgres/index.js';
 import type { PgProbe } from '../postgres/types.js';
 import type { Fence } from '../fence/fence.js';
+import { RepeatLimiter } from '../util/repeat-limiter.js';
 import { VERSION } from '../version.js';
 import { decide } from './decide.js';
 import { DecisionLog } from './decision-log.js';
@@ -43,6 +44,7 @@ export class Agent {
   readonly log: Logger;
   readonly decisions = new DecisionLog(100);
   readonly executor: Executor;
+  private readonly limiter: RepeatLimiter;
 
   eff: EffectiveConfig;
   settings: HaSettings;
@@ -72,6 +74,7 @@ export class Agent {
     this.pg = d.pg;
     this.log = d.log;
     this.fence = d.fence ?? null;
+    this.limiter = new RepeatLimiter(d.log);
     this.eff = effective(d.config, null);
     this.settings = haSettings(this.eff);
     const self = this;
@@ -164,8 +167,9 @@ export class Agent {
       const started = performance.now();
       try {
         await this.cycle();
+        this.limiter.success('HA cycle');
       } catch (e) {
-        this.log.error({ err: errText(e) }, 'HA cycle failed');
+        this.limiter.failure('HA cycle', errText(e));
       }
       this.lastCycleAt = performance.now();
       if (this.stopping) break;
@@ -189,14 +193,14 @@ export class Agent {
   private async readCluster(): Promise<ClusterView> {
     try {
       const v = await this.dcs.getCluster();
-      if (this.dcsError) this.log.info('DCS is reachable again');
+      this.limiter.success('DCS read');
       this.view = v;
       this.viewAt = performance.now();
       this.dcsError = null;
       return v;
     } catch (e) {
       if (!(e instanceof DcsUnavailableError)) throw e;
-      if (!this.dcsError) this.log.error({ err: e.message }, 'DCS is not accessible');
+      this.limiter.failure('DCS read', e.message);
       this.dcsError = e.message;
       return this.view ?? EMPTY_CLUSTER;
     }
@@ -220,10 +224,11 @@ export class Agent {
     }
     try {
       await this.executor.run(decision.actions, view);
+      this.limiter.success('HA action');
     } catch (e) {
       if (e instanceof PlanAborted) { this.log.info({ reason: e.message }, 'plan aborted; deciding again'); this.wakePending = true; }
       else if (e instanceof DcsUnavailableError) { this.dcsError = e.message; this.wakePending = true; }
-      else this.log.error({ err: errText(e) }, 'action failed');
+      else this.limiter.failure('HA action', errText(e), { actions: decision.actions.map((a) => a.kind) });
     }
     await this.afterActions(view);
   }
@@ -235,12 +240,16 @@ export class Agent {
     if (this.dcsError) return;
     if (this.holdsLock && probe.running && !probe.inRecovery && this.eff.postgresql.use_slots) {
       const wanted = [...view.members.keys()].filter((m) => m !== this.name).map(slotNameFromMember);
-      await this.pg.ensurePhysicalSlots(wanted).catch((e: unknown) => this.log.warn({ err: errText(e) }, 'slot sync failed'));
+      await this.pg.ensurePhysicalSlots(wanted).then(
+        () => this.limiter.success('replication slot sync'),
+        (e: unknown) => this.limiter.failure('replication slot sync', errText(e)),
+      );
       if (probe.walPosition !== null) await this.dcs.setStatus({ optime: probe.walPosition }).catch(() => undefined);
     }
-    await this.dcs.touchMember(this.memberData(probe)).catch((e: unknown) => {
-      this.log.warn({ err: errText(e) }, 'could not publish the member record');
-    });
+    await this.dcs.touchMember(this.memberData(probe)).then(
+      () => this.limiter.success('publishing the member record'),
+      (e: unknown) => this.limiter.failure('publishing the member record', errText(e)),
+    );
   }
 
   private trackCrash(probe: PgProbe): void {
