@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { dcsKind, etcdHosts, etcdProtocol, etcdSection, type Config } from '../config/index.js';
 import { Etcd3Dcs } from './etcd3/adapter.js';
+import { ConsulDcs } from './consul/adapter.js';
+import { consulSettings } from './consul/config.js';
 import type { Dcs } from './port.js';
 
 export interface OpenDcsOptions {
@@ -41,6 +43,12 @@ export function openDcs(config: Config, o: OpenDcsOptions): Dcs {
       ...(section.cert ? { cert: read(section.cert)! } : {}),
       ...(section.key ? { key: read(section.key)! } : {}),
     });
+  }
+  if (kind === 'consul') {
+    // Session renewals happen on updateLeader/touchMember; the Consul adapter has no keeper thread
+    // yet, so keeperIntervalMs is not passed on.
+    const { keeperIntervalMs: _noKeeper, ...common } = base;
+    return new ConsulDcs({ ...common, ...consulSettings(config.consul!) });
   }
   throw new Error(`the ${kind} DCS is not available yet: use an etcd or etcd3 section`);
 }

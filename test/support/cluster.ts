@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { fencePaths } from '../../src/fence/fence.js';
 import { EtcdServer } from './etcd.js';
+import { FakeConsul } from './fake-consul.js';
 import { freePort, sleep, waitFor } from './ports.js';
 import { spawnManaged, type Managed } from './procs.js';
 
@@ -37,6 +38,12 @@ export interface ClusterOptions {
   /** Per-node tags, by index. */
   readonly tags?: Record<number, Record<string, unknown>>;
   readonly logToStderr?: boolean;
+  /**
+   * The DCS the agents use: a real etcd (default), or the FAKE Consul (test/support/fake-consul.ts)
+   * served from this test process, with session_ttl_min lowered to 1 s so short test ttls work.
+   * (Named dcsKind because `dcs` above already holds bootstrap.dcs keys.)
+   */
+  readonly dcsKind?: 'etcd3' | 'consul';
 }
 
 const liveClusters = new Set<LocalCluster>();
@@ -146,15 +153,28 @@ export class AgentNode {
 
 export class LocalCluster {
   readonly nodes: AgentNode[] = [];
-  private constructor(readonly root: string, readonly etcd: EtcdServer, readonly scope: string) {}
+  private constructor(
+    readonly root: string,
+    private readonly etcdServer: EtcdServer | null,
+    readonly scope: string,
+    /** The FAKE Consul the agents use, when created with dcsKind 'consul'. */
+    readonly consul: FakeConsul | null = null,
+  ) {}
+
+  /** The etcd the agents use (throws for a cluster on the FAKE Consul). */
+  get etcd(): EtcdServer {
+    if (!this.etcdServer) throw new Error('this LocalCluster runs on the FAKE Consul, not etcd');
+    return this.etcdServer;
+  }
 
   static async create(o: ClusterOptions = {}): Promise<LocalCluster> {
     hook();
     const root = mkdtempSync(join(tmpdir(), 'orch-e2e-'));
     const ids = postgresIds();
     if (ids) chownSync(root, ids.uid, ids.gid);
-    const etcd = await EtcdServer.start();
-    const c = new LocalCluster(root, etcd, o.scope ?? 'e2e');
+    const consul = o.dcsKind === 'consul' ? await FakeConsul.start({ sessionTtlMinMs: 1000 }) : null;
+    const etcd = consul ? null : await EtcdServer.start();
+    const c = new LocalCluster(root, etcd, o.scope ?? 'e2e', consul);
     liveClusters.add(c);
     const n = o.nodes ?? 3;
     for (let i = 0; i < n; i++) await c.addNode(i, o);
@@ -176,7 +196,7 @@ export class LocalCluster {
       scope: this.scope,
       name,
       restapi: { listen: `127.0.0.1:${restPort}`, connect_address: `127.0.0.1:${restPort}` },
-      etcd3: { hosts: [this.etcd.endpoint] },
+      ...(this.consul ? { consul: { host: this.consul.endpoint } } : { etcd3: { hosts: [this.etcd.endpoint] } }),
       bootstrap: {
         dcs,
         initdb: [{ encoding: 'UTF8' }, 'data-checksums'],
@@ -261,7 +281,8 @@ export class LocalCluster {
     await Promise.all(this.nodes.map((n) => n.killAgent()));
     this.killPostmastersSync();
     await sleep(200);
-    await this.etcd.destroy();
+    await this.etcdServer?.destroy();
+    await this.consul?.close();
     liveClusters.delete(this);
     if (!process.env.KEEP_E2E) rmSync(this.root, { recursive: true, force: true });
   }
