@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: benchmarks, not tests. Prints a table and writes bench/results/*.json.
- * BENCH=name runs one (dcs-latency).
+ * BENCH=name runs one (dcs-latency, raft-storage).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchDcsLatency } from './dcs-latency.js';
+import { benchRaftStorage } from './raft-storage.js';
 
 async function main(): Promise<void> {
   const which = process.env.BENCH ?? 'all';
@@ -13,6 +14,12 @@ async function main(): Promise<void> {
     console.log('\nDCS latency through the etcd3 adapter (one local etcd 3.4), milliseconds');
     console.table(rows);
     writeFileSync('bench/results/dcs-latency.json', JSON.stringify({ at: new Date().toISOString(), rows }, null, 2));
+  }
+  if (which === 'all' || which === 'raft-storage') {
+    const r = await benchRaftStorage();
+    console.log('\nRaft log store: fsync\'d single-entry persists');
+    console.table([r]);
+    writeFileSync('bench/results/raft-storage.json', JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2));
   }
 }
 

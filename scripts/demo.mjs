@@ -1,18 +1,19 @@
 #!/usr/bin/env node
-// `npm run demo`: a local 3-node cluster on this machine -- real PostgreSQL 15, a local etcd (until
-// the built-in Raft store lands), three agents on loopback -- then `ctl list`. Ctrl-C stops
+// `npm run demo`: a local 3-node cluster on this machine -- real PostgreSQL 15, three agents on
+// loopback, each embedding a node of the built-in Raft DCS -- then the cluster view. Ctrl-C stops
 // everything and removes the temp directory. Installs PostgreSQL/etcd with apt-get when missing
 // (as root, via scripts/ensure-system.mjs); `npm run demo` builds the project first.
 import { execFileSync, spawnSync } from 'node:child_process';
 
 execFileSync(process.execPath, [new URL('./ensure-system.mjs', import.meta.url).pathname], { stdio: 'inherit' });
 const { LocalCluster, CTL } = await import('../dist/test/support/cluster.js');
-const cluster = await LocalCluster.create({ nodes: 3, ttl: 10, loopWait: 2, retryTimeout: 3, scope: 'demo' });
+// The built-in Raft DCS (QLUSTER mode): no etcd or Consul needed. DEMO_DCS=etcd3 uses a local etcd.
+const cluster = await LocalCluster.create({ nodes: 3, ttl: 10, loopWait: 2, retryTimeout: 3, scope: 'demo', dcsKind: process.env.DEMO_DCS === 'etcd3' ? 'etcd3' : 'raft' });
 let stopping = false;
 async function stop(code) {
   if (stopping) return;
   stopping = true;
-  console.log('\nstopping the agents, PostgreSQL and etcd ...');
+  console.log('\nstopping the agents and PostgreSQL ...');
   for (const n of cluster.nodes) await n.stop(20_000).catch(() => undefined);
   await cluster.destroy();
   process.exit(code);
@@ -30,11 +31,17 @@ try {
   console.error(cluster.dumpLogs(30));
   await stop(1);
 }
-const list = () => spawnSync(process.execPath, [CTL, ...cluster.ctlArgs(), 'list'], { stdio: 'inherit' });
-list();
+// ctl cannot open the embedded raft store from outside an agent yet: show the REST view instead.
+if (cluster.raftAddrs.length) {
+  const r = await (await fetch(`${cluster.nodes[0].apiBase}/cluster`)).json();
+  console.table(r.members.map((m) => ({ Member: m.name, Host: `${m.host}:${m.port}`, Role: m.role, State: m.state, TL: m.timeline, 'Lag in MB': m.lag === undefined ? '' : m.lag })));
+} else {
+  spawnSync(process.execPath, [CTL, ...cluster.ctlArgs(), 'list'], { stdio: 'inherit' });
+}
 console.log('\nREST API:');
 for (const n of cluster.nodes) console.log(`  ${n.name}: ${n.apiBase}/patroni   PostgreSQL: 127.0.0.1:${n.pgPort} (user postgres, password super-secret)`);
-console.log(`\nctl: node ${CTL} -c ${cluster.nodes[0].configPath} list`);
+if (!cluster.raftAddrs.length) console.log(`\nctl: node ${CTL} -c ${cluster.nodes[0].configPath} list`);
+else console.log(`\nraft status: curl ${cluster.nodes[0].apiBase}/raft`);
 if (process.env.DEMO_EXIT) await stop(0);
 console.log('Press Ctrl-C to stop the cluster.');
 setInterval(() => undefined, 1 << 30);

@@ -109,4 +109,6 @@ export interface ApiBackend {
   jobs(): readonly Job[];
   /** Wake the HA loop now (config patched, request written). */
   wakeup(): void;
+  /** The embedded Raft node's status (GET /raft), when the agent runs the built-in raft DCS. */
+  raftStatus?(): unknown | null;
 }

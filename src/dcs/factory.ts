@@ -8,6 +8,8 @@ import { Etcd3Dcs } from './etcd3/adapter.js';
 import { ConsulDcs } from './consul/adapter.js';
 import { consulSettings } from './consul/config.js';
 import type { Dcs } from './port.js';
+import { openEmbeddedRaft } from './raft/embedded.js';
+import type { RaftNodeLogger } from '../raft/node.js';
 
 export interface OpenDcsOptions {
   /** Member name to act as (ctl uses a synthetic one: it never takes the lock). */
@@ -15,6 +17,8 @@ export interface OpenDcsOptions {
   readonly ttlSeconds: number;
   readonly retryTimeoutSeconds: number;
   readonly onDataWarning?: (key: string, problem: string) => void;
+  /** The agent's logger: given only by the agent, which embeds the Raft node in raft mode. */
+  readonly log?: RaftNodeLogger;
   /** Renew the lease from a worker thread this often (the agent sets it; ctl does not). */
   readonly keeperIntervalMs?: number;
 }
@@ -50,5 +54,9 @@ export function openDcs(config: Config, o: OpenDcsOptions): Dcs {
     const { keeperIntervalMs: _noKeeper, ...common } = base;
     return new ConsulDcs({ ...common, ...consulSettings(config.consul!) });
   }
-  throw new Error(`the ${kind} DCS is not available yet: use an etcd or etcd3 section`);
+  if (kind === 'raft') {
+    if (!o.log) throw new Error('the built-in raft DCS runs inside the agent; ctl cannot open it directly yet (use the REST API: GET /cluster)');
+    return openEmbeddedRaft(config, { ...base, log: o.log });
+  }
+  throw new Error(`unknown DCS kind ${String(kind)}`);
 }

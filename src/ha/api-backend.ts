@@ -217,4 +217,8 @@ export class AgentApi implements ApiBackend {
   job(id: string): Job | null { return this.jobList.find((j) => j.id === id) ?? null; }
   jobs(): readonly Job[] { return [...this.jobList]; }
   wakeup(): void { this.agent.wakeup(); }
+  raftStatus(): unknown | null {
+    const d = this.agent.dcs as { raftStatus?: () => unknown };
+    return typeof d.raftStatus === 'function' ? d.raftStatus() : null;
+  }
 }

@@ -39,6 +39,7 @@ export async function runAgent(configPath: string | null): Promise<number> {
     // Renew the lease from its own thread a few times per ttl, so a busy event loop cannot starve it.
     keeperIntervalMs: Math.max(500, Math.min(eff.loop_wait * 1000, (eff.ttl * 1000) / 4)),
     onDataWarning: (key, problem) => log.warn({ key }, `ignoring a malformed DCS value: ${problem}`),
+    log,
   });
   const pg = new PostgresControl(postgresSettings(config, eff), { log });
   const fp = fencePaths(config.scope, config.name, eff.postgresql.data_dir);

@@ -43,7 +43,7 @@ export interface ClusterOptions {
    * served from this test process, with session_ttl_min lowered to 1 s so short test ttls work.
    * (Named dcsKind because `dcs` above already holds bootstrap.dcs keys.)
    */
-  readonly dcsKind?: 'etcd3' | 'consul';
+  readonly dcsKind?: 'etcd3' | 'consul' | 'raft';
 }
 
 const liveClusters = new Set<LocalCluster>();
@@ -153,6 +153,8 @@ export class AgentNode {
 
 export class LocalCluster {
   readonly nodes: AgentNode[] = [];
+  /** Raft addresses ("127.0.0.1:port") of the nodes, when created with dcsKind 'raft'. */
+  raftAddrs: string[] = [];
   private constructor(
     readonly root: string,
     private readonly etcdServer: EtcdServer | null,
@@ -173,10 +175,11 @@ export class LocalCluster {
     const ids = postgresIds();
     if (ids) chownSync(root, ids.uid, ids.gid);
     const consul = o.dcsKind === 'consul' ? await FakeConsul.start({ sessionTtlMinMs: 1000 }) : null;
-    const etcd = consul ? null : await EtcdServer.start();
+    const etcd = consul || o.dcsKind === 'raft' ? null : await EtcdServer.start();
     const c = new LocalCluster(root, etcd, o.scope ?? 'e2e', consul);
     liveClusters.add(c);
     const n = o.nodes ?? 3;
+    if (o.dcsKind === 'raft') for (let i = 0; i < n; i++) c.raftAddrs.push(`127.0.0.1:${await freePort()}`);
     for (let i = 0; i < n; i++) await c.addNode(i, o);
     return c;
   }
@@ -196,7 +199,9 @@ export class LocalCluster {
       scope: this.scope,
       name,
       restapi: { listen: `127.0.0.1:${restPort}`, connect_address: `127.0.0.1:${restPort}` },
-      ...(this.consul ? { consul: { host: this.consul.endpoint } } : { etcd3: { hosts: [this.etcd.endpoint] } }),
+      ...(this.consul ? { consul: { host: this.consul.endpoint } }
+        : this.raftAddrs.length ? { raft: { self_addr: this.raftAddrs[i], partner_addrs: this.raftAddrs.filter((_, j) => j !== i), data_dir: join(nodeDir, 'raft') } }
+          : { etcd3: { hosts: [this.etcd.endpoint] } }),
       bootstrap: {
         dcs,
         initdb: [{ encoding: 'UTF8' }, 'data-checksums'],

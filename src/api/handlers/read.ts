@@ -48,6 +48,12 @@ const decisions: Handler = (_req, { backend }) => ({ status: 200, json: backend.
 
 const jobs: Handler = (_req, { backend }) => ({ status: 200, json: backend.jobs() });
 
+/** GET /raft: the embedded Raft node's term, leader, commit index and peers (QLUSTER mode only). */
+const raft: Handler = (_req, { backend }) => {
+  const st = backend.raftStatus?.() ?? null;
+  return st === null ? errorResponse(404, 'this agent does not run the built-in raft DCS') : { status: 200, json: st as Record<string, unknown> };
+};
+
 const job: Handler = (req, { backend }) => {
   let id: string;
   try {
@@ -69,5 +75,6 @@ export const readRoutes: readonly Route[] = [
   { method: 'GET', path: '/failsafe', body: 'none', handler: failsafe },
   { method: 'GET', path: '/metrics', body: 'none', handler: metrics },
   { method: 'GET', path: '/jobs', body: 'none', handler: jobs },
+  { method: 'GET', path: '/raft', body: 'none', handler: raft },
   { method: 'GET', path: '/jobs/*', body: 'none', handler: job },
 ];

@@ -1,0 +1,333 @@
+/**
+ * The async driver around the pure Raft core (as etcd's node.go is around RawNode): a tick timer,
+ * the disk store, the TCP transport and the KV state machine. It implements KvClientOps, so the
+ * Raft DCS adapter reads and writes through it.
+ *
+ * Ready handling, in the order the core requires: persist snapshot + entries + hard state (fsync'd
+ * by DiskStorage.persist) BEFORE sending messages; then apply committed entries; then answer
+ * read-index requests; then advance.
+ *
+ * Writes go through the Raft leader: a follower forwards the command over the transport's RPC
+ * channel. The leader stamps its monotonic clock into each command (lease deadlines are the
+ * leader's business). Reads are linearizable: the leader confirms its leadership with a read-index
+ * round and answers once it has applied up to that index.
+ */
+import { performance } from 'node:perf_hooks';
+import { mkdirSync } from 'node:fs';
+import { RawNode, bootstrapState, type Entry, type NodeId, type Ready, type Rng } from './core/index.js';
+import { DiskStorage } from './storage/index.js';
+import { TcpTransport, type PeerAddress } from './transport/index.js';
+import {
+  encodeCommand, KvStateMachine, LeaseClock,
+  type KvClientOps, type KvCommand, type KvErrorResult, type KvResult, type LeaseGrantResult, type LeaseKeepAliveResult,
+  type LeaseRevokeResult, type RangeReply, type TxnRequest, type TxnResult, type WatchResult,
+} from './kv/index.js';
+
+export interface RaftNodeLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface RaftNodeOptions {
+  /** This node's id: its raft address "host:port". */
+  readonly id: NodeId;
+  readonly listen: PeerAddress;
+  /** Founding voters (ids = "host:port" addresses), self included. */
+  readonly voters: readonly NodeId[];
+  readonly dataDir: string;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** Every client call rejects after this long without an answer (no leader, no quorum). */
+  readonly requestTimeoutMs: number;
+  readonly reconnectBaseMs?: number;
+  readonly clusterToken?: string;
+  readonly log: RaftNodeLogger;
+}
+
+export class NoLeaderError extends Error {
+  constructor(message: string) { super(message); this.name = 'NoLeaderError'; }
+}
+
+interface Pending { term: number; resolve: (r: KvResult) => void; reject: (e: Error) => void }
+
+const seededRng = (seed: number): Rng => {
+  let s = seed >>> 0 || 1;
+  return { intBelow: (n) => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return (s >>> 0) % n; } };
+};
+
+export function addressOf(id: NodeId): PeerAddress {
+  const i = id.lastIndexOf(':');
+  return { host: id.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(id.slice(i + 1)) };
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class RaftNode implements KvClientOps {
+  kv: KvStateMachine;
+  private readonly storage: DiskStorage;
+  private readonly raw: RawNode;
+  private readonly transport: TcpTransport;
+  private readonly leases: LeaseClock;
+  private readonly pending = new Map<number, Pending>();
+  private readonly reads = new Map<string, (index: number) => void>();
+  private readonly applyWaiters: Array<{ index: number; resolve: () => void }> = [];
+  private ticker: NodeJS.Timeout | null = null;
+  private readSeq = 0;
+  private role: string = 'follower';
+  private lead: NodeId | null = null;
+  private processing = false;
+  private closed = false;
+  private appliedSinceSnapshot = 0;
+  /** Index of the last applied entry of any type. */
+  private applied = 0;
+
+  constructor(private readonly o: RaftNodeOptions) {
+    mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+    this.storage = DiskStorage.open(o.dataDir, { logger: o.log });
+    if (this.storage.lastIndex() === 0 && this.storage.snapshot().index === 0) {
+      const b = bootstrapState(o.voters, new KvStateMachine().snapshot());
+      this.storage.persist({ snapshot: b.snapshot, hardState: b.hardState });
+    }
+    const snap = this.storage.snapshot();
+    this.kv = KvStateMachine.restore(snap.data);
+    this.applied = snap.index;
+    this.raw = new RawNode({
+      id: o.id, storage: this.storage, rng: seededRng(Number(process.hrtime.bigint() % 2147483647n)),
+      electionTicks: o.electionTicks, heartbeatTicks: o.heartbeatTicks, preVote: true, checkQuorum: true, applied: snap.index,
+    });
+    const peers = new Map(o.voters.filter((v) => v !== o.id).map((v) => [v, addressOf(v)] as const));
+    this.transport = new TcpTransport({
+      self: o.id, listen: o.listen, peers, log: o.log,
+      ...(o.reconnectBaseMs ? { reconnectBaseMs: o.reconnectBaseMs } : {}),
+      ...(o.clusterToken ? { clusterToken: o.clusterToken } : {}),
+    });
+    this.leases = new LeaseClock({ electionTimeoutMs: o.electionTicks * o.tickMs });
+  }
+
+  async start(): Promise<void> {
+    this.transport.onMessage((_from, m) => { this.raw.step(m); this.process(); });
+    this.transport.onRequest((_from, payload) => this.serve(payload));
+    await this.transport.start();
+    this.ticker = setInterval(() => this.tick(), this.o.tickMs);
+  }
+
+  get id(): NodeId { return this.o.id; }
+  get leader(): NodeId | null { return this.lead; }
+  get isLeader(): boolean { return this.role === 'leader'; }
+
+  status() {
+    return { ...this.raw.status(), transport: this.transport.stats(), applied: this.applied, revision: this.kv.revision };
+  }
+
+  private tick(): void {
+    this.raw.tick();
+    if (this.isLeader) {
+      for (const id of this.leases.expired(performance.now())) {
+        const cmd = this.leases.revokeCommand(id);
+        if (cmd) void this.proposeLocal(cmd).catch(() => undefined);
+      }
+    }
+    this.process();
+  }
+
+  /** Drain every Ready the core has (see the file comment for the order). */
+  private process(): void {
+    if (this.processing || this.closed) return;
+    this.processing = true;
+    try {
+      while (this.raw.hasReady()) this.handle(this.raw.ready());
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private handle(rd: Ready): void {
+    if (rd.snapshot || rd.entries.length || rd.hardState) {
+      this.storage.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
+    }
+    if (rd.snapshot) {
+      // Watchers subscribed to the old state machine time out and re-read: acceptable for a rare event.
+      this.kv = KvStateMachine.restore(rd.snapshot.data);
+      this.applied = Math.max(this.applied, rd.snapshot.index);
+    }
+    if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
+    for (const m of rd.messages) this.transport.send(m.to, m);
+    for (const e of rd.committed) this.apply(e);
+    for (const rs of rd.readStates) { const r = this.reads.get(rs.ctx); if (r) { this.reads.delete(rs.ctx); r(rs.index); } }
+    for (const ev of rd.events) this.o.log.info({ event: ev }, `raft: ${ev.kind}`);
+    this.raw.advance(rd);
+    this.maybeCompact();
+  }
+
+  private onSoftState(role: string, lead: NodeId | null): void {
+    const wasLeader = this.role === 'leader';
+    this.role = role;
+    this.lead = lead;
+    if (role === 'leader' && !wasLeader) {
+      // A new leader cannot trust another node's clock: every lease restarts its countdown here.
+      this.leases.promote(this.kv.leases(), performance.now());
+      this.o.log.info({ term: this.raw.basicStatus().term }, 'raft: this node is the leader');
+    } else if (role !== 'leader' && wasLeader) {
+      this.leases.demote();
+    }
+  }
+
+  private apply(e: Entry): void {
+    // Every entry counts as applied (no-ops and conf changes too): a read-index answer is often
+    // exactly the new leader's no-op, and reads wait for `applied` to reach it.
+    this.applied = Math.max(this.applied, e.index);
+    if (e.type !== 'normal') {
+      this.resolvePending(e, { kind: 'skipped', index: e.index, revision: this.kv.revision });
+    } else {
+      const result = this.kv.apply(e.index, e.data);
+      if (this.isLeader) this.leases.observe(result, performance.now());
+      this.appliedSinceSnapshot++;
+      this.resolvePending(e, result);
+    }
+    for (let i = this.applyWaiters.length - 1; i >= 0; i--) {
+      const w = this.applyWaiters[i]!;
+      if (w.index <= e.index) { this.applyWaiters.splice(i, 1); w.resolve(); }
+    }
+  }
+
+  private resolvePending(e: Entry, result: KvResult): void {
+    const p = this.pending.get(e.index);
+    if (!p) return;
+    this.pending.delete(e.index);
+    if (p.term === e.term) p.resolve(result);
+    else p.reject(new NoLeaderError('leadership changed before the request committed'));
+  }
+
+  private maybeCompact(): void {
+    if (this.appliedSinceSnapshot < 2000) return;
+    const index = this.applied;
+    const term = this.storage.term(index);
+    if (term === null) return;
+    this.storage.compact(Math.max(this.storage.firstIndex() - 1, index - 200), { index, term, confState: this.raw.confStateAt(index), data: this.kv.snapshot() });
+    this.appliedSinceSnapshot = 0;
+  }
+
+  private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new NoLeaderError(`${what}: no answer from a raft leader within ${this.o.requestTimeoutMs} ms`)), this.o.requestTimeoutMs);
+      p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
+    });
+  }
+
+  /** Propose on this node (it must be the leader). Resolves with the apply result. */
+  private proposeLocal(cmd: KvCommand): Promise<KvResult> {
+    const r = this.raw.propose(encodeCommand(cmd, performance.now()));
+    if (!r.accepted) return Promise.reject(new NoLeaderError(`not accepted: ${r.reason}`));
+    const p = new Promise<KvResult>((resolve, reject) => this.pending.set(r.index, { term: r.term, resolve, reject }));
+    this.process();
+    return p;
+  }
+
+  private async waitForLeader(): Promise<NodeId> {
+    const end = performance.now() + this.o.requestTimeoutMs;
+    while (!this.closed) {
+      if (this.lead) return this.lead;
+      if (performance.now() > end) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new NoLeaderError('no raft leader is known');
+  }
+
+  /** Run `op` on the leader: here when we are it, else forwarded (one retry after a leader change). */
+  private async onLeader<T>(op: { kind: 'propose'; cmd: KvCommand } | { kind: 'read'; target: { key: string } | { prefix: string } }): Promise<T> {
+    const run = async (): Promise<T> => {
+      const leader = await this.waitForLeader();
+      if (leader === this.o.id) return (await this.local(op)) as T;
+      const reply = await this.transport.request(leader, enc.encode(JSON.stringify(op)), this.o.requestTimeoutMs);
+      return JSON.parse(dec.decode(reply)) as T;
+    };
+    return this.withTimeout(run().catch(async (e: unknown) => {
+      if (this.closed) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+      return run();
+    }), op.kind);
+  }
+
+  private async local(op: { kind: 'propose'; cmd: KvCommand } | { kind: 'read'; target: { key: string } | { prefix: string } }): Promise<KvResult | RangeReply> {
+    if (op.kind === 'propose') return this.proposeLocal(op.cmd);
+    const ctx = `${this.o.id}#${++this.readSeq}`;
+    const index = await new Promise<number>((resolve) => { this.reads.set(ctx, resolve); this.raw.readIndex(ctx); this.process(); });
+    if (this.applied < index) await new Promise<void>((resolve) => this.applyWaiters.push({ index, resolve }));
+    return this.kv.range(op.target);
+  }
+
+  /** A forwarded request from a follower. */
+  private async serve(payload: Uint8Array): Promise<Uint8Array> {
+    const op = JSON.parse(dec.decode(payload)) as Parameters<RaftNode['local']>[0];
+    if (!this.isLeader) throw new NoLeaderError('not the leader');
+    return enc.encode(JSON.stringify(await this.local(op)));
+  }
+
+  // --- KvClientOps ---
+
+  txn(request: TxnRequest): Promise<TxnResult | KvErrorResult> {
+    return this.onLeader({ kind: 'propose', cmd: { kind: 'txn', ...request } });
+  }
+  range(target: { readonly key: string } | { readonly prefix: string }): Promise<RangeReply> {
+    return this.onLeader({ kind: 'read', target: { ...target } as { key: string } | { prefix: string } });
+  }
+  leaseGrant(ttlMs: number): Promise<LeaseGrantResult | KvErrorResult> {
+    return this.onLeader({ kind: 'propose', cmd: { kind: 'leaseGrant', ttlMs } });
+  }
+  leaseKeepAlive(id: number): Promise<LeaseKeepAliveResult> {
+    return this.onLeader({ kind: 'propose', cmd: { kind: 'leaseKeepAlive', id } });
+  }
+  leaseRevoke(id: number): Promise<LeaseRevokeResult> {
+    return this.onLeader({ kind: 'propose', cmd: { kind: 'leaseRevoke', id } });
+  }
+
+  /** Local watch (this node's applied state): wakes on changes under `prefix` after `afterRevision`. */
+  watch(afterRevision: number, prefix: string, timeoutMs: number): Promise<WatchResult> {
+    const now = this.kv.watch(afterRevision, prefix);
+    if (now.kind === 'compacted' || now.events.length > 0) return Promise.resolve(now);
+    return new Promise<WatchResult>((resolve) => {
+      let unsubscribe = () => {};
+      const t = setTimeout(() => { unsubscribe(); resolve(this.kv.watch(afterRevision, prefix)); }, timeoutMs);
+      unsubscribe = this.kv.subscribe(() => {
+        const w = this.kv.watch(afterRevision, prefix);
+        if (w.kind === 'compacted' || w.events.length > 0) { clearTimeout(t); unsubscribe(); resolve(w); }
+      });
+    });
+  }
+
+  /** Hand leadership to `target` (or the most caught-up peer) before a planned stop. */
+  transferLeadership(target: NodeId): { started: boolean; detail: string } {
+    const r = this.raw.transferLeader(target);
+    this.process();
+    return r;
+  }
+
+  /**
+   * Before a planned stop: if this node leads, hand leadership to the most caught-up voter and wait
+   * (up to `waitMs`) until someone else leads, so the survivors need no election timeout.
+   */
+  async handOffLeadership(waitMs: number): Promise<void> {
+    if (!this.isLeader || this.closed) return;
+    const peers = this.raw.status().peers.filter((p) => p.id !== this.o.id && p.role === 'voter')
+      .sort((a, b) => b.match - a.match);
+    const target = peers[0];
+    if (!target) return;
+    this.transferLeadership(target.id);
+    const end = performance.now() + waitMs;
+    while (performance.now() < end && this.isLeader) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ticker) clearInterval(this.ticker);
+    for (const p of this.pending.values()) p.reject(new NoLeaderError('raft node closed'));
+    this.pending.clear();
+    await this.transport.close();
+    this.storage.close();
+  }
+}
