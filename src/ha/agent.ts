@@ -246,9 +246,28 @@ export class Agent {
       );
       if (probe.walPosition !== null) await this.dcs.setStatus({ optime: probe.walPosition }).catch(() => undefined);
     }
+    await this.registerService(probe);
     await this.dcs.touchMember(this.memberData(probe)).then(
       () => this.limiter.success('publishing the member record'),
       (e: unknown) => this.limiter.failure('publishing the member record', errText(e)),
+    );
+  }
+
+  /**
+   * Consul's register_service: keep the local database registered with a tag for its role, so DNS
+   * names like primary.<scope>.service.consul follow the leader. Only adapters that can do it
+   * (Consul) expose registerService; the call is repeated only when the role changes.
+   */
+  private registeredRole: string | null = null;
+  private async registerService(probe: PgProbe): Promise<void> {
+    const d = this.dcs as { registerService?: (role: string, apiUrl: string, connUrl?: string) => Promise<boolean> };
+    if (typeof d.registerService !== 'function') return;
+    const role = !probe.running ? 'stopped' : this.holdsLock && !probe.inRecovery ? 'primary' : 'replica';
+    if (role === this.registeredRole || role === 'stopped') return;
+    const m = this.memberData(probe);
+    await d.registerService(role, m.api_url, m.conn_url).then(
+      () => { this.registeredRole = role; this.limiter.success('service registration'); },
+      (e: unknown) => this.limiter.failure('service registration', errText(e)),
     );
   }
 
@@ -378,6 +397,8 @@ export class Agent {
     this.holdsLock = false;
     if (this.fenceTimer) clearInterval(this.fenceTimer);
     this.fence?.stop();
+    const d = this.dcs as { deregisterService?: () => Promise<void> };
+    if (typeof d.deregisterService === 'function') await d.deregisterService().catch(() => undefined);
     await this.dcs.close({ revoke: true });
   }
 }

@@ -49,6 +49,11 @@ describe('HA end to end on the FAKE Consul (3 agents)', { timeout: 300_000 }, ()
     assert.deepEqual(members, c.nodes.map((n) => `service/e2e-consul/members/${n.name}`).sort());
     await primary.query('CREATE TABLE IF NOT EXISTS t (id int primary key)');
     await primary.query('INSERT INTO t VALUES (1)');
+    // register_service: each agent registers its database with a role tag (DNS primary.<scope>...).
+    await waitFor('services registered with role tags', () => {
+      const tags = (n: string) => (c.consul!.services.get(`e2e-consul/${n}`)?.Tags as string[] | undefined) ?? [];
+      return tags(primary.name).includes('primary') && c.nodes.filter((n) => n !== primary).every((n) => tags(n.name).includes('replica'));
+    }, 20_000, 200);
   });
 
   test('primary node death: a replica is writable within ttl + loop_wait + 5 s; the old node rejoins as a replica', async () => {

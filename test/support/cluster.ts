@@ -199,7 +199,7 @@ export class LocalCluster {
       scope: this.scope,
       name,
       restapi: { listen: `127.0.0.1:${restPort}`, connect_address: `127.0.0.1:${restPort}` },
-      ...(this.consul ? { consul: { host: this.consul.endpoint } }
+      ...(this.consul ? { consul: { host: this.consul.endpoint, register_service: true } }
         : this.raftAddrs.length ? { raft: { self_addr: this.raftAddrs[i], partner_addrs: this.raftAddrs.filter((_, j) => j !== i), data_dir: join(nodeDir, 'raft') } }
           : { etcd3: { hosts: [this.etcd.endpoint] } }),
       bootstrap: {
