@@ -26,6 +26,7 @@ import { DecisionLog } from './decision-log.js';
 import { connOf, errText, Executor, PlanAborted } from './executor.js';
 import { fetchPeers, memberRecord, pgRole } from './facts.js';
 import { effective, haSettings } from './settings.js';
+import { SyncApplier, syncSettings } from './sync-apply.js';
 import type { Decision, HaSettings, LocalFacts, PeerStatus, RunningTask } from './types.js';
 
 export interface AgentDeps {
@@ -44,6 +45,7 @@ export class Agent {
   readonly log: Logger;
   readonly decisions = new DecisionLog(100);
   readonly executor: Executor;
+  readonly sync: SyncApplier;
   private readonly limiter: RepeatLimiter;
 
   eff: EffectiveConfig;
@@ -78,8 +80,9 @@ export class Agent {
     this.eff = effective(d.config, null);
     this.settings = haSettings(this.eff);
     const self = this;
+    this.sync = new SyncApplier(d.dcs, d.pg, d.log, d.config.name);
     this.executor = new Executor({
-      dcs: d.dcs, pg: d.pg, log: d.log, name: d.config.name,
+      dcs: d.dcs, pg: d.pg, log: d.log, name: d.config.name, sync: this.sync,
       get loopWaitSeconds() { return self.settings.loopWaitSeconds; },
       bootstrapDcs: () => (self.config.bootstrap?.dcs ?? {}) as Record<string, unknown>,
       setHoldsLock: (held) => self.setHoldsLock(held),
@@ -246,10 +249,24 @@ export class Agent {
       );
       if (probe.walPosition !== null) await this.dcs.setStatus({ optime: probe.walPosition }).catch(() => undefined);
     }
+    if (this.holdsLock && probe.running && !probe.inRecovery) await this.applySync(view);
+    else this.sync.reset();
     await this.registerService(probe);
     await this.dcs.touchMember(this.memberData(probe)).then(
       () => this.limiter.success('publishing the member record'),
       (e: unknown) => this.limiter.failure('publishing the member record', errText(e)),
+    );
+  }
+
+  /**
+   * Synchronous replication housekeeping of the primary (sync-apply.ts). Skipped in the cycle that
+   * promoted: prepare-sync rewrote /sync after `view` was read, so the next cycle (at once) does it.
+   */
+  private async applySync(view: ClusterView): Promise<void> {
+    if (this.lastDecision?.actions.some((a) => a.kind === 'prepare-sync')) { this.wakePending = true; return; }
+    await this.sync.apply(view, syncSettings(this.eff)).then(
+      () => this.limiter.success('synchronous replication'),
+      (err: unknown) => this.limiter.failure('synchronous replication', errText(err)),
     );
   }
 

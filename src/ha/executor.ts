@@ -10,6 +10,7 @@ import type { ClusterView, HistoryLine } from '../dcs/types.js';
 import type { PostgresControl } from '../postgres/index.js';
 import { slotNameFromMember } from '../postgres/index.js';
 import type { ConnInfo } from '../postgres/types.js';
+import type { SyncApplier } from './sync-apply.js';
 import type { Action, RunningTask } from './types.js';
 
 export class PlanAborted extends Error {
@@ -23,6 +24,8 @@ export interface ExecutorHost {
   readonly log: Logger;
   readonly name: string;
   readonly loopWaitSeconds: number;
+  /** Synchronous replication on this node (prepare-sync). */
+  readonly sync: SyncApplier;
   /** bootstrap.dcs as JSON for write-config. */
   bootstrapDcs(): Readonly<Record<string, unknown>>;
   setHoldsLock(held: boolean): void;
@@ -137,6 +140,10 @@ export class Executor {
       case 'release-lock':
         await dcs.deleteLeader();
         this.h.setHoldsLock(false);
+        return;
+      case 'prepare-sync':
+        await this.h.sync.beforePromote(view, a.strict).catch((e: unknown) => { throw new PlanAborted(errText(e)); });
+        log.info({ strict: a.strict }, 'claimed /sync before promoting');
         return;
       case 'promote':
         log.info('promoting PostgreSQL');

@@ -43,6 +43,11 @@ export type Action =
   | { readonly kind: 'release-lock' }
   /** Promote the local PostgreSQL (only ever after acquire-lock or renew-lock in the same plan). */
   | { readonly kind: 'promote' }
+  /**
+   * Synchronous mode, right before promote: claim /sync with no standby (CAS; aborts the plan if
+   * lost) and, when strict, set synchronous_standby_names to '*' so no commit runs unprotected.
+   */
+  | { readonly kind: 'prepare-sync'; readonly strict: boolean }
   | { readonly kind: 'demote'; readonly mode: DemoteMode }
   /** Start PostgreSQL. role 'primary' = start as it was (crash restart of a primary). */
   | { readonly kind: 'start'; readonly role: 'primary' | 'replica' | 'readonly'; readonly follow: string | null }

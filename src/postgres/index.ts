@@ -9,6 +9,7 @@ export {
 export type { HistoryEntry, LocalPosition, RewindVerdict } from './timeline.js';
 export type { Row } from './client.js';
 export type { CloneOptions } from './clone.js';
+export type { SyncStandbyNames } from './sync-guc.js';
 export type {
   BootstrapUser, ConnInfo, Credentials, PgLogger, PgProbe, PostgresSettings, ReplicationRow, RewindResult,
   SlotSyncResult, StartOptions, StopMode, ToolOption,

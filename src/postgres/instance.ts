@@ -16,6 +16,7 @@ import { dirEntries, wipeDataDir, writeConfigFiles, writePgpass, writeRoleFiles 
 import { probeInstance } from './probe.js';
 import { ensureCleanShutdown, rewindFrom } from './rewind.js';
 import { slotNameFromMember, syncPhysicalSlots } from './slots.js';
+import { readSyncStandbyNames, writeSyncStandbyNames, type SyncStandbyNames } from './sync-guc.js';
 import type { RewindVerdict } from './timeline.js';
 import type { ConnInfo, PgLogger, PgProbe, PostgresSettings, RewindResult, SlotSyncResult, StartOptions, StopMode } from './types.js';
 
@@ -174,6 +175,17 @@ export class PostgresControl {
   /** One statement as the superuser over loopback, bounded by `budgetMs` (connect included). */
   async sql(text: string, params: readonly unknown[] = [], budgetMs = DEFAULT_BUDGET_MS): Promise<Row[]> {
     return query(this.target, text, params, budgetMs);
+  }
+
+  /** synchronous_standby_names now, and what ALTER SYSTEM set (see sync-guc.ts). */
+  async syncStandbyNames(budgetMs = DEFAULT_BUDGET_MS): Promise<SyncStandbyNames> {
+    return readSyncStandbyNames(this.target, budgetMs);
+  }
+
+  /** ALTER SYSTEM SET (or RESET, for null) synchronous_standby_names, then reload. Works on a standby. */
+  async setSyncStandbyNames(value: string | null, budgetMs = DEFAULT_BUDGET_MS): Promise<void> {
+    await writeSyncStandbyNames(this.target, value, budgetMs);
+    this.log.info({ synchronous_standby_names: value }, value === null ? 'reset synchronous_standby_names' : 'set synchronous_standby_names');
   }
 
   /** Empty the data directory (for a re-clone). Throws PostgresStateError while the server runs. */

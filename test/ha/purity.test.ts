@@ -1,6 +1,6 @@
 /**
  * decide() and its rules stay pure (DESIGN.md "the two pure hearts"): no await, no node:*
- * imports, no clock reads, no randomness in src/ha/decide.ts, src/ha/rules/ and decision-log.ts.
+ * imports, no clock reads, no randomness in src/ha/decide.ts, src/ha/rules/, decision-log.ts and sync.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import path from 'node:path';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const haDir = path.join(root, 'src/ha');
 const files = [
-  path.join(haDir, 'decide.ts'), path.join(haDir, 'decision-log.ts'),
+  path.join(haDir, 'decide.ts'), path.join(haDir, 'decision-log.ts'), path.join(haDir, 'sync.ts'),
   ...readdirSync(path.join(haDir, 'rules')).filter((f) => f.endsWith('.ts')).map((f) => path.join(haDir, 'rules', f)),
 ];
 const FORBIDDEN: Array<[RegExp, string]> = [

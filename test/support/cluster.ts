@@ -127,8 +127,13 @@ export class AgentNode {
     try { return (await this.api(path)).status; } catch { return 0; }
   }
 
+  /**
+   * A client with a CLIENT-side timeout only. A server-side statement_timeout would cancel a commit
+   * that waits for a synchronous standby, and PostgreSQL then reports the (local-only) commit as a
+   * success: a writer would count an unprotected write as acknowledged.
+   */
   client(): pg.Client {
-    return new pg.Client({ host: '127.0.0.1', port: this.pgPort, user: SUPERUSER.username, password: SUPERUSER.password, database: 'postgres', connectionTimeoutMillis: 2000, statement_timeout: 5000 } as pg.ClientConfig);
+    return new pg.Client({ host: '127.0.0.1', port: this.pgPort, user: SUPERUSER.username, password: SUPERUSER.password, database: 'postgres', connectionTimeoutMillis: 2000, query_timeout: 5000 } as pg.ClientConfig);
   }
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {

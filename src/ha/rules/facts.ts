@@ -3,7 +3,7 @@
  * failover key, candidate eligibility, and byte formatting for reasons.
  */
 import { clusterLastLsn, type FailoverRequest, type Member, type MemberTags } from '../../dcs/types.js';
-import type { PeerStatus } from '../types.js';
+import type { Action, PeerStatus } from '../types.js';
 import { membersByName, type RuleContext } from './context.js';
 
 const KIB = 1024;
@@ -46,15 +46,26 @@ export function activeFailover(ctx: RuleContext): FailoverRequest | null {
 
 /**
  * Synchronous mode gate: the names (lower-cased) allowed to take over, or null when the gate is
- * not active (sync mode off, or /sync names no standby). Patroni only lets the former leader or a
- * member listed in /sync become primary, so a commit acknowledged by sync replication survives.
+ * not active (sync mode off, or no /sync leader recorded yet). Patroni only lets the former leader
+ * or a member listed in /sync become primary, so a commit acknowledged by sync replication
+ * survives. A /sync naming a leader but no standby lets only that leader back: its commits may
+ * have been acknowledged with no standby confirming them (non-strict mode), or a new standby was
+ * not yet confirmed, so nobody else is known to hold them.
  */
 export function syncAllowed(ctx: RuleContext): ReadonlySet<string> | null {
   const sync = ctx.view.sync?.value;
-  if (!ctx.settings.synchronousMode || !sync || sync.sync_standby.length === 0) return null;
+  if (!ctx.settings.synchronousMode || !sync || !sync.leader) return null;
   const names = sync.sync_standby.map((n) => n.toLowerCase());
-  if (sync.leader) names.push(sync.leader.toLowerCase());
+  names.push(sync.leader.toLowerCase());
   return new Set(names);
+}
+
+/** The actions that promote this node: prepare-sync first when synchronous mode is on. */
+export function promoteActions(ctx: RuleContext): Action[] {
+  const out: Action[] = [];
+  if (ctx.settings.synchronousMode) out.push({ kind: 'prepare-sync', strict: ctx.settings.synchronousModeStrict });
+  out.push({ kind: 'promote' });
+  return out;
 }
 
 export function inSync(allowed: ReadonlySet<string> | null, name: string): boolean {

@@ -5,6 +5,7 @@
  */
 import { clusterTimeline } from '../../dcs/types.js';
 import type { Action } from '../types.js';
+import { promoteActions } from './facts.js';
 import { manualFailoverFromLeader } from './manual-failover-leader.js';
 import { plan, type Rule, type RuleContext } from './context.js';
 
@@ -24,7 +25,7 @@ export function leaderUpkeep(ctx: RuleContext): Action[] {
 export const leaderSideRule: Rule = (ctx) => {
   if (!ctx.ownsKey) return null;
   if (ctx.runningReplica) {
-    return plan([{ kind: 'renew-lock' }, { kind: 'promote' }], `promoting: I (${ctx.me}) hold the leader lock and PostgreSQL is still a replica`, 'primary');
+    return plan([{ kind: 'renew-lock' }, ...promoteActions(ctx)], `promoting: I (${ctx.me}) hold the leader lock and PostgreSQL is still a replica`, 'primary');
   }
   const manual = manualFailoverFromLeader(ctx);
   if (manual) return manual;

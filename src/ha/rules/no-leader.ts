@@ -4,7 +4,7 @@
  * clears the failover key right after taking the lock, so the request is not acted on twice.
  */
 import type { Action } from '../types.js';
-import { activeFailover } from './facts.js';
+import { activeFailover, promoteActions } from './facts.js';
 import { healthiestVerdict } from './healthiest.js';
 import { noAction, plan, type Rule } from './context.js';
 
@@ -17,7 +17,7 @@ export const noLeaderRule: Rule = (ctx) => {
     if (ctx.runningPrimary) {
       return plan(actions, `acquiring the leader lock as the healthiest node: ${verdict.why}`, 'primary');
     }
-    actions.push({ kind: 'promote' });
+    actions.push(...promoteActions(ctx));
     return plan(actions, `promoting: the cluster has no leader and I am the healthiest node (${verdict.why})`, 'primary');
   }
   const why = verdict.why;

@@ -5,7 +5,7 @@
  * Runs after pgNotRunning, so PostgreSQL is running here.
  */
 import type { Action } from '../types.js';
-import { activeFailover, inSync, isNoFailover, syncAllowed } from './facts.js';
+import { activeFailover, inSync, isNoFailover, promoteActions, syncAllowed } from './facts.js';
 import { noAction, plan, type Rule, type RuleContext } from './context.js';
 
 function pausedNoLeader(ctx: RuleContext) {
@@ -17,7 +17,7 @@ function pausedNoLeader(ctx: RuleContext) {
   }
   const f = activeFailover(ctx);
   if (f?.member === ctx.me && !isNoFailover(ctx.local.tags) && inSync(syncAllowed(ctx), ctx.me)) {
-    const actions: Action[] = [{ kind: 'acquire-lock' }, { kind: 'clear-failover' }, { kind: 'promote' }];
+    const actions: Action[] = [{ kind: 'acquire-lock' }, { kind: 'clear-failover' }, ...promoteActions(ctx)];
     return plan(actions, 'paused, but I am the candidate named in the failover key: taking the lock and promoting', 'primary');
   }
   return noAction('paused: the cluster has no leader but automatic failover is off', 'replica');
