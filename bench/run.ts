@@ -1,10 +1,32 @@
 /**
  * `npm run bench`: benchmarks, not tests. Prints a table and writes bench/results/*.json.
- * BENCH=name runs one (dcs-latency, raft-storage).
+ * BENCH=name runs one (dcs-latency, raft-storage, failover; see failover.ts for its own variables).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchDcsLatency } from './dcs-latency.js';
+import { benchFailover } from './failover.js';
+import { idleRows, summarise } from './failover-report.js';
 import { benchRaftStorage } from './raft-storage.js';
+import { checkSvg } from './timeline-svg.js';
+
+async function failover(): Promise<void> {
+  const report = await benchFailover();
+  console.log('\nFailover: seconds from the fault to a writable new primary, client-seen max write gap, lost acknowledged writes; median (min-max)');
+  console.table(summarise(report.runs));
+  for (const [profile, idle] of Object.entries(report.idle)) {
+    console.log(`\nIdle footprint, ${profile} profile, over ${idle.seconds} s (DCS req = gRPC request messages to etcd; calls = RPCs started; "all agents" RSS is the mean per agent)`);
+    console.table(idleRows(profile as 'fast' | 'default', idle));
+  }
+  if (report.timeline) {
+    writeFileSync('bench/results/failover-timeline.svg', report.timeline.svg);
+    const check = checkSvg(report.timeline.svg);
+    console.log(`\nbench/results/failover-timeline.svg: well-formed, ${check.elements} elements ${JSON.stringify(check.byName)}`);
+  }
+  for (const e of report.errors) console.log(`FAILED RUN: ${e}`);
+  const { timeline, ...rest } = report;
+  writeFileSync('bench/results/failover.json', JSON.stringify({ ...rest, summary: summarise(report.runs), timeline: timeline?.input ?? null }, null, 2));
+  if (report.errors.length) process.exitCode = 1;
+}
 
 async function main(): Promise<void> {
   const which = process.env.BENCH ?? 'all';
@@ -21,6 +43,7 @@ async function main(): Promise<void> {
     console.table([r]);
     writeFileSync('bench/results/raft-storage.json', JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2));
   }
+  if (which === 'all' || which === 'failover') await failover();
 }
 
 main().catch((e: unknown) => { console.error(e); process.exitCode = 1; });
