@@ -111,4 +111,15 @@ export interface ApiBackend {
   wakeup(): void;
   /** The embedded Raft node's status (GET /raft), when the agent runs the built-in raft DCS. */
   raftStatus?(): unknown | null;
+  /**
+   * Raft membership jobs (built-in raft DCS only; absent or rejecting otherwise). raftSubmit stores a
+   * queued job in the replicated KV and resolves with it at once; the Raft leader carries it out.
+   * Ids were validated by the caller ("host:port"). Rejections other than input errors mean 503.
+   */
+  raftSubmit?(kind: RaftJobKind, params: { readonly target?: string; readonly peer?: string }): Promise<Job>;
+  /** Every raft job in the replicated KV, oldest first; null when this agent has no raft DCS. */
+  raftJobs?(): Promise<readonly Job[] | null>;
+  raftJob?(id: string): Promise<Job | null>;
 }
+
+export type RaftJobKind = 'transfer_leader' | 'add_peer' | 'remove_peer';

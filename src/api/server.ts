@@ -16,6 +16,7 @@ import type { ApiBackend } from './backend.js';
 import { parseJsonBody } from './body.js';
 import { adminRoutes } from './handlers/admin.js';
 import { configRoutes } from './handlers/config.js';
+import { raftRoutes } from './handlers/raft.js';
 import { readRoutes } from './handlers/read.js';
 import { normalizePath, Router } from './router.js';
 import { errorResponse, RequestError, type ApiRequest, type ApiResponse, type BodyRule, type Guard, type HandlerContext } from './types.js';
@@ -149,7 +150,7 @@ function refuseAndClose(req: IncomingMessage, res: ServerResponse, r: ApiRespons
 /** Starts the REST API; resolves once it listens. */
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const guards = [...(opts.guards ?? []), ...(opts.auth ? [basicAuthGuard(opts.auth)] : [])];
-  const router = new Router([...readRoutes, ...configRoutes, ...adminRoutes], guards);
+  const router = new Router([...readRoutes, ...raftRoutes, ...configRoutes, ...adminRoutes], guards);
   const ctx: HandlerContext = { backend: opts.backend };
   const server: Server = createServer((req, res) => {
     handle(router, ctx, opts.log, req, res).catch((e: unknown) => {

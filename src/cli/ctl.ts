@@ -2,6 +2,10 @@
 /**
  * `ctl`: the operator's command line (patronictl's commands and output formats).
  *
+ * With a raft: section (built-in DCS) ctl reads the cluster through the local agent's REST API
+ * (restapi.listen / connect_address), since the store lives inside the agents; `ctl raft ...` manages
+ * the Raft membership.
+ *
  * Global options: -c/--config-file FILE (env PATRONICTL_CONFIG_FILE), or --dcs-url
  * etcd3://HOST:PORT[/NAMESPACE] with --scope NAME; -k/--insecure is accepted and reserved.
  * Exit codes: 0 success, 1 the operation failed, 2 usage error (bad arguments, or a confirmation
@@ -12,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './ctl/cmd-admin.js';
 import { registerConfigCommands } from './ctl/cmd-config.js';
+import { registerRaftCommands } from './ctl/cmd-raft.js';
 import { registerReadCommands } from './ctl/cmd-read.js';
 import { makeContext, type CtlContext, type CtlDeps, type GlobalOptions } from './ctl/context.js';
 import { CtlError } from './ctl/errors.js';
@@ -36,8 +41,16 @@ function buildProgram(io: CtlIo, deps: CtlDeps): Command {
   registerReadCommands(program, getCtx, io);
   registerAdminCommands(program, getCtx);
   registerConfigCommands(program, getCtx);
-  // Subcommands inherit exitOverride and output settings from the program only when configured on each.
-  for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  registerRaftCommands(program, getCtx);
+  // Subcommands inherit exitOverride and output settings from the program only when configured on each
+  // (nested ones too: `ctl raft add`).
+  const configure = (cmds: readonly Command[]): void => {
+    for (const c of cmds) {
+      c.exitOverride().configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+      configure(c.commands);
+    }
+  };
+  configure(program.commands);
   return program;
 }
 

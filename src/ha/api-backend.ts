@@ -6,8 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type {
-  AdminResult, ApiBackend, HealthFacts, Job, NodeStatus, RestartRequest, SwitchoverRequest,
+  AdminResult, ApiBackend, HealthFacts, Job, NodeStatus, RaftJobKind, RestartRequest, SwitchoverRequest,
 } from '../api/backend.js';
+import { DcsUnavailableError } from '../dcs/errors.js';
+import type { RaftJobs } from '../raft/jobs.js';
+import type { RaftNode } from '../raft/node.js';
 import { parseDynamicConfig } from '../config/index.js';
 import { clusterLastLsn, type ClusterView } from '../dcs/types.js';
 import type { DecisionLogEntry } from './decision-log.js';
@@ -220,5 +223,36 @@ export class AgentApi implements ApiBackend {
   raftStatus(): unknown | null {
     const d = this.agent.dcs as { raftStatus?: () => unknown };
     return typeof d.raftStatus === 'function' ? d.raftStatus() : null;
+  }
+
+  /** The embedded node's job runner (built-in raft DCS with jobs enabled), else null. */
+  private raftJobsOf(): RaftJobs | null {
+    return (this.agent.dcs as { raftNode?: RaftNode | null }).raftNode?.jobs ?? null;
+  }
+
+  async raftSubmit(kind: RaftJobKind, params: { readonly target?: string; readonly peer?: string }): Promise<Job> {
+    const jobs = this.raftJobsOf();
+    if (!jobs) throw new DcsUnavailableError('this agent does not run the built-in raft DCS');
+    try {
+      return await jobs.submit(kind, params);
+    } catch (e) {
+      throw new DcsUnavailableError(`storing the raft job failed: ${errText(e)}`, { cause: e });
+    }
+  }
+
+  async raftJobs(): Promise<readonly Job[] | null> {
+    const jobs = this.raftJobsOf();
+    // A listing must not fail because the raft quorum is gone: the local jobs still show.
+    return jobs ? jobs.list().catch(() => null) : null;
+  }
+
+  async raftJob(id: string): Promise<Job | null> {
+    const jobs = this.raftJobsOf();
+    if (!jobs) return null;
+    try {
+      return await jobs.get(id);
+    } catch (e) {
+      throw new DcsUnavailableError(`reading raft job ${id} failed: ${errText(e)}`, { cause: e });
+    }
   }
 }

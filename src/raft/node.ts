@@ -14,7 +14,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { mkdirSync } from 'node:fs';
-import { RawNode, bootstrapState, type Entry, type NodeId, type Ready, type Rng } from './core/index.js';
+import { RawNode, bootstrapState, type ConfChange, type ConfState, type Entry, type NodeId, type Ready, type Rng } from './core/index.js';
+import { RaftJobs } from './jobs.js';
+import { addressOf, describeStatus, peerMap, type RaftDescription } from './peers.js';
 import { DiskStorage } from './storage/index.js';
 import { TcpTransport, type PeerAddress } from './transport/index.js';
 import {
@@ -22,6 +24,8 @@ import {
   type KvClientOps, type KvCommand, type KvErrorResult, type KvResult, type LeaseGrantResult, type LeaseKeepAliveResult,
   type LeaseRevokeResult, type RangeReply, type TxnRequest, type TxnResult, type WatchResult,
 } from './kv/index.js';
+
+export { addressOf, type RaftDescription } from './peers.js';
 
 export interface RaftNodeLogger {
   info(obj: object, msg: string): void;
@@ -45,6 +49,26 @@ export interface RaftNodeOptions {
   readonly reconnectBaseMs?: number;
   readonly clusterToken?: string;
   readonly log: RaftNodeLogger;
+  /**
+   * Start blank, as a server waiting to be added (POST /raft/peers on a member): no founding
+   * membership is written, the node never campaigns, and it learns the data and the membership
+   * from the leader's snapshot. Ignored when the data dir already holds state.
+   */
+  readonly join?: boolean;
+  /** KV prefix of membership jobs ("/<namespace>/<scope>/jobs/"); when set, this node runs them while it leads. */
+  readonly jobsPrefix?: string;
+}
+
+/** A request carried out by the leader: here when this node leads, else forwarded over the RPC channel. */
+type LeaderOp =
+  | { kind: 'propose'; cmd: KvCommand }
+  | { kind: 'read'; target: { key: string } | { prefix: string } }
+  | { kind: 'conf'; change: ConfChange }
+  | { kind: 'transfer'; target: NodeId };
+
+/** A membership change or transfer the leader refused (not a lost leader): retrying will not help by itself. */
+export class RaftRefusedError extends Error {
+  constructor(message: string) { super(message); this.name = 'RaftRefusedError'; }
 }
 
 export class NoLeaderError extends Error {
@@ -57,11 +81,6 @@ const seededRng = (seed: number): Rng => {
   let s = seed >>> 0 || 1;
   return { intBelow: (n) => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return (s >>> 0) % n; } };
 };
-
-export function addressOf(id: NodeId): PeerAddress {
-  const i = id.lastIndexOf(':');
-  return { host: id.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(id.slice(i + 1)) };
-}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -84,35 +103,66 @@ export class RaftNode implements KvClientOps {
   private appliedSinceSnapshot = 0;
   /** Index of the last applied entry of any type. */
   private applied = 0;
+  /** The transport's current peer map (the latest membership minus this node). */
+  private peers: Map<NodeId, PeerAddress>;
 
   constructor(private readonly o: RaftNodeOptions) {
     mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
     this.storage = DiskStorage.open(o.dataDir, { logger: o.log });
-    if (this.storage.lastIndex() === 0 && this.storage.snapshot().index === 0) {
+    if (this.storage.lastIndex() === 0 && this.storage.snapshot().index === 0 && !o.join) {
       const b = bootstrapState(o.voters, new KvStateMachine().snapshot());
       this.storage.persist({ snapshot: b.snapshot, hardState: b.hardState });
     }
     const snap = this.storage.snapshot();
-    this.kv = KvStateMachine.restore(snap.data);
+    // A joining server has no snapshot yet: it starts empty and installs the leader's.
+    this.kv = snap.index === 0 ? new KvStateMachine() : KvStateMachine.restore(snap.data);
     this.applied = snap.index;
     this.raw = new RawNode({
       id: o.id, storage: this.storage, rng: seededRng(Number(process.hrtime.bigint() % 2147483647n)),
       electionTicks: o.electionTicks, heartbeatTicks: o.heartbeatTicks, preVote: true, checkQuorum: true, applied: snap.index,
     });
-    const peers = new Map(o.voters.filter((v) => v !== o.id).map((v) => [v, addressOf(v)] as const));
+    // The committed log (snapshot + entries) is the authority on membership: the configured voters
+    // only seed a brand-new cluster, so a restarted node needs no config edit after add/remove.
+    const conf = this.raw.status().confState;
+    const known = [...conf.voters, ...conf.learners];
+    const peers = peerMap(o.id, known.length > 0 ? known : o.voters);
+    this.peers = peers;
     this.transport = new TcpTransport({
       self: o.id, listen: o.listen, peers, log: o.log,
       ...(o.reconnectBaseMs ? { reconnectBaseMs: o.reconnectBaseMs } : {}),
       ...(o.clusterToken ? { clusterToken: o.clusterToken } : {}),
     });
     this.leases = new LeaseClock({ electionTimeoutMs: o.electionTicks * o.tickMs });
+    this.jobs = o.jobsPrefix ? new RaftJobs(this, o.jobsPrefix, o.log) : null;
   }
 
+  /** Membership jobs (null unless `jobsPrefix` was given). */
+  readonly jobs: RaftJobs | null;
+
   async start(): Promise<void> {
-    this.transport.onMessage((_from, m) => { this.raw.step(m); this.process(); });
+    this.transport.onMessage((from, m) => { this.learnSender(from); this.raw.step(m); this.process(); });
     this.transport.onRequest((_from, payload) => this.serve(payload));
     await this.transport.start();
     this.ticker = setInterval(() => this.tick(), this.o.tickMs);
+    this.jobs?.start();
+  }
+
+  /**
+   * A joining server knows no members until the leader's snapshot arrives, yet must answer the
+   * leader's first messages: while its membership is empty, each sender becomes a transport peer
+   * (the connection was already authenticated by the cluster token). The snapshot's membership
+   * then replaces this map through the conf-changed event.
+   */
+  private learnSender(from: NodeId): void {
+    if (this.peers.has(from)) return;
+    const conf = this.raw.status().confState;
+    if (conf.voters.length + conf.learners.length > 0) return;
+    this.setTransportPeers([...this.peers.keys(), from]);
+  }
+
+  private setTransportPeers(ids: readonly NodeId[]): void {
+    this.peers = peerMap(this.o.id, ids);
+    this.transport.setPeers(this.peers);
   }
 
   get id(): NodeId { return this.o.id; }
@@ -155,6 +205,11 @@ export class RaftNode implements KvClientOps {
       this.applied = Math.max(this.applied, rd.snapshot.index);
     }
     if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
+    // Membership takes effect when appended: sync the transport before sending, so this Ready's
+    // messages to a just-added learner are not dropped as addressed to an unknown peer.
+    for (const ev of rd.events) {
+      if (ev.kind === 'conf-changed') this.setTransportPeers([...ev.confState.voters, ...ev.confState.learners]);
+    }
     for (const m of rd.messages) this.transport.send(m.to, m);
     for (const e of rd.committed) this.apply(e);
     for (const rs of rd.readStates) { const r = this.reads.get(rs.ctx); if (r) { this.reads.delete(rs.ctx); r(rs.index); } }
@@ -238,7 +293,7 @@ export class RaftNode implements KvClientOps {
   }
 
   /** Run `op` on the leader: here when we are it, else forwarded (one retry after a leader change). */
-  private async onLeader<T>(op: { kind: 'propose'; cmd: KvCommand } | { kind: 'read'; target: { key: string } | { prefix: string } }): Promise<T> {
+  private async onLeader<T>(op: LeaderOp): Promise<T> {
     const run = async (): Promise<T> => {
       const leader = await this.waitForLeader();
       if (leader === this.o.id) return (await this.local(op)) as T;
@@ -252,8 +307,14 @@ export class RaftNode implements KvClientOps {
     }), op.kind);
   }
 
-  private async local(op: { kind: 'propose'; cmd: KvCommand } | { kind: 'read'; target: { key: string } | { prefix: string } }): Promise<KvResult | RangeReply> {
+  private async local(op: LeaderOp): Promise<KvResult | RangeReply | { refused: string }> {
     if (op.kind === 'propose') return this.proposeLocal(op.cmd);
+    if (op.kind === 'conf') return this.confChangeLocal(op.change);
+    if (op.kind === 'transfer') {
+      const r = this.transferLeadership(op.target);
+      if (!r.started) return { refused: r.detail };
+      return { kind: 'skipped', index: 0, revision: this.kv.revision };
+    }
     const ctx = `${this.o.id}#${++this.readSeq}`;
     const index = await new Promise<number>((resolve) => { this.reads.set(ctx, resolve); this.raw.readIndex(ctx); this.process(); });
     if (this.applied < index) await new Promise<void>((resolve) => this.applyWaiters.push({ index, resolve }));
@@ -262,7 +323,7 @@ export class RaftNode implements KvClientOps {
 
   /** A forwarded request from a follower. */
   private async serve(payload: Uint8Array): Promise<Uint8Array> {
-    const op = JSON.parse(dec.decode(payload)) as Parameters<RaftNode['local']>[0];
+    const op = JSON.parse(dec.decode(payload)) as LeaderOp;
     if (!this.isLeader) throw new NoLeaderError('not the leader');
     return enc.encode(JSON.stringify(await this.local(op)));
   }
@@ -299,6 +360,56 @@ export class RaftNode implements KvClientOps {
     });
   }
 
+  /** Leader: propose one membership change; resolves once it committed, or `{refused}` when the core says no. */
+  private confChangeLocal(change: ConfChange): Promise<KvResult | { refused: string }> {
+    const r = this.raw.proposeConfChange(change);
+    if (!r.accepted) {
+      if (r.reason === 'not-leader') return Promise.reject(new NoLeaderError(r.detail));
+      return Promise.resolve({ refused: `${r.reason}: ${r.detail}` });
+    }
+    const p = new Promise<KvResult>((resolve, reject) => this.pending.set(r.index, { term: r.term, resolve, reject }));
+    this.process();
+    return p;
+  }
+
+  private async leaderChange(op: LeaderOp): Promise<void> {
+    const r = await this.onLeader<KvResult | { refused: string }>(op);
+    if ('refused' in r) throw new RaftRefusedError(r.refused);
+  }
+
+  /**
+   * Adds `id` ("host:port") as a learner; the leader promotes it to voter by itself once it has
+   * caught up. Resolves when the add-learner entry committed (not when promoted). Runs on the leader
+   * (forwarded from a follower). Rejects with RaftRefusedError (e.g. another change pending) or NoLeaderError.
+   */
+  addPeer(id: NodeId): Promise<void> {
+    addressOf(id);
+    return this.leaderChange({ kind: 'conf', change: { kind: 'add-learner', node: id } });
+  }
+
+  /** Removes `id` (voter or learner; the leader itself too: it steps down once the change commits). */
+  removePeer(id: NodeId): Promise<void> {
+    return this.leaderChange({ kind: 'conf', change: { kind: 'remove', node: id } });
+  }
+
+  /**
+   * Asks the leader to hand leadership to `target` (a voter). Resolves once the transfer started;
+   * completion shows as `leader === target`.
+   */
+  transferLeader(target: NodeId): Promise<void> {
+    return this.leaderChange({ kind: 'transfer', target });
+  }
+
+  /** The membership this node knows (latest appended configuration). */
+  membership(): ConfState {
+    return this.raw.status().confState;
+  }
+
+  /** GET /raft: term, leader, commit index and, on the leader, each peer's role, match index and last contact. */
+  describe(): RaftDescription {
+    return describeStatus(this.raw.status(), this.applied, this.o.tickMs);
+  }
+
   /** Hand leadership to `target` (or the most caught-up peer) before a planned stop. */
   transferLeadership(target: NodeId): { started: boolean; detail: string } {
     const r = this.raw.transferLeader(target);
@@ -324,6 +435,7 @@ export class RaftNode implements KvClientOps {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.jobs?.stop();
     if (this.ticker) clearInterval(this.ticker);
     for (const p of this.pending.values()) p.reject(new NoLeaderError('raft node closed'));
     this.pending.clear();

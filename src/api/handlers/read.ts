@@ -1,6 +1,6 @@
 /**
  * The read-only endpoints: health checks, /patroni, /cluster, /history, /config, /failsafe,
- * /metrics, /history/decisions and /jobs. None needs credentials (as in Patroni).
+ * /metrics and /history/decisions (/jobs and /raft are in raft.ts). None needs credentials (as in Patroni).
  */
 import { clusterSummary } from '../cluster-json.js';
 import { HEALTH_PATHS, healthStatus } from '../health.js';
@@ -46,24 +46,6 @@ const metrics: Handler = (_req, { backend }) => ({
 
 const decisions: Handler = (_req, { backend }) => ({ status: 200, json: backend.decisions() });
 
-const jobs: Handler = (_req, { backend }) => ({ status: 200, json: backend.jobs() });
-
-/** GET /raft: the embedded Raft node's term, leader, commit index and peers (QLUSTER mode only). */
-const raft: Handler = (_req, { backend }) => {
-  const st = backend.raftStatus?.() ?? null;
-  return st === null ? errorResponse(404, 'this agent does not run the built-in raft DCS') : { status: 200, json: st as Record<string, unknown> };
-};
-
-const job: Handler = (req, { backend }) => {
-  let id: string;
-  try {
-    id = decodeURIComponent(req.path.slice('/jobs/'.length));
-  } catch {
-    return errorResponse(400, 'job id: malformed percent-encoding');
-  }
-  const found = backend.job(id);
-  return found ? { status: 200, json: found } : errorResponse(404, `no job with id ${JSON.stringify(id)}`);
-};
 
 export const readRoutes: readonly Route[] = [
   ...[...HEALTH_PATHS.keys()].map((path): Route => ({ method: 'GET', path, body: 'none', handler: healthHandler(path) })),
@@ -74,7 +56,4 @@ export const readRoutes: readonly Route[] = [
   { method: 'GET', path: '/config', body: 'none', handler: config },
   { method: 'GET', path: '/failsafe', body: 'none', handler: failsafe },
   { method: 'GET', path: '/metrics', body: 'none', handler: metrics },
-  { method: 'GET', path: '/jobs', body: 'none', handler: jobs },
-  { method: 'GET', path: '/raft', body: 'none', handler: raft },
-  { method: 'GET', path: '/jobs/*', body: 'none', handler: job },
 ];

@@ -4,6 +4,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import yaml from 'js-yaml';
 import { VERSION } from '../../version.js';
+import { restTarget } from './cluster-rest.js';
 import { checkClusterArg, leaderFirst, memberNamed, readCluster, type CtlContext } from './context.js';
 import { CtlError } from './errors.js';
 import type { CtlIo } from './io.js';
@@ -56,7 +57,9 @@ function addListOptions(c: Command): Command {
 /** Asks one member (the named one, else the leader, else any) and returns its JSON reply. */
 async function askMember(ctx: CtlContext, memberName: string | undefined, path: string): Promise<unknown> {
   const view = await readCluster(ctx);
-  const targets = memberName ? [memberNamed(view, memberName, ctx.scope)] : leaderFirst(view);
+  // Raft mode: the local agent (already reached for the view) answers first.
+  const local = ctx.raftMode && ctx.localApi && !memberName ? [restTarget('local agent', ctx.localApi)] : [];
+  const targets = memberName ? [memberNamed(view, memberName, ctx.scope)] : [...local, ...leaderFirst(view)];
   if (targets.length === 0) throw new CtlError(`cluster ${ctx.scope} has no members`);
   let lastError: unknown = null;
   for (const m of targets) {
@@ -121,7 +124,7 @@ export function registerReadCommands(program: Command, getCtx: GetContext, io: C
       ctx.io.out(o.format === 'json' ? JSON.stringify(body) : renderTable(decisionsTable(body), o.format));
     });
 
-  program.command('jobs').description('show admin jobs (switchover, restart, reinitialize...), or one job by id')
+  program.command('jobs').description('show jobs (switchover, restart, reinitialize, raft membership...), or one job by id')
     .argument('[id]', 'job id')
     .option('-f, --format <format>', 'output format: pretty, tsv, json, yaml', formatOption, 'pretty' as OutputFormat)
     .action(async (id: string | undefined, o: { format: OutputFormat }) => {

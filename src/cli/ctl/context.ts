@@ -8,6 +8,7 @@ import { openDcs } from '../../dcs/factory.js';
 import type { Dcs } from '../../dcs/port.js';
 import type { ClusterView, Member } from '../../dcs/types.js';
 import { parseDcsUrl } from './dcs-url.js';
+import { readClusterOverRest } from './cluster-rest.js';
 import { CtlError, usage } from './errors.js';
 import type { CtlIo } from './io.js';
 import { RestClient, type Credentials } from './rest.js';
@@ -28,6 +29,13 @@ export interface CtlContext {
   readonly scope: string;
   readonly io: CtlIo;
   readonly rest: RestClient;
+  /**
+   * Built-in raft DCS: ctl cannot open it (it lives inside the agents), so cluster reads go to the
+   * local agent's REST API (`localApi`) instead, and withDcs refuses.
+   */
+  readonly raftMode: boolean;
+  /** The local agent's REST base URL from the configuration's restapi section, when known. */
+  readonly localApi: string | null;
   /** Opens the DCS, runs `fn`, and closes the DCS whatever happens. */
   withDcs<T>(fn: (dcs: Dcs) => Promise<T>): Promise<T>;
 }
@@ -36,7 +44,7 @@ export interface CtlContext {
  * Picks the cluster from -c / PATRONICTL_CONFIG_FILE / --dcs-url / --scope, as the Config that
  * openDcs reads (only its DCS-selecting keys: scope, namespace, name, etcd/etcd3/consul/raft).
  */
-export function resolveConfig(o: GlobalOptions, env: CtlIo['env']): { config: Config; auth: Credentials | null } {
+export function resolveConfig(o: GlobalOptions, env: CtlIo['env']): { config: Config; auth: Credentials | null; raft: boolean; localApi: string | null } {
   const file = o.configFile ?? env['PATRONICTL_CONFIG_FILE'];
   if (!file && !o.dcsUrl) throw usage('no cluster given: use -c/--config-file FILE, or --dcs-url etcd3://HOST:PORT with --scope NAME');
   const base: CtlConfig = file ? readCtlConfig(file, env) : { namespace: '/service/', auth: null };
@@ -50,20 +58,25 @@ export function resolveConfig(o: GlobalOptions, env: CtlIo['env']): { config: Co
     etcd3 = { ...(base.etcd3 ?? {}), hosts: [...url.hosts], host: undefined, url: undefined } as Config['etcd3'];
     namespace = url.namespace ?? namespace;
   }
-  if (!etcd3) throw new CtlError(`no etcd section in ${file ?? 'the configuration'}: ctl reaches the DCS through etcd (or give --dcs-url)`);
+  const raft = !etcd3 && base.raft === true;
+  if (raft && !base.restApi) throw new CtlError(`${file ?? 'the configuration'}: raft mode: ctl reaches the cluster through the local agent's REST API, but restapi.listen is not set`);
+  if (!etcd3 && !raft) throw new CtlError(`no etcd section in ${file ?? 'the configuration'}: ctl reaches the DCS through etcd (or give --dcs-url)`);
   const selection = { scope, namespace, name: base.name ?? 'ctl', etcd3, etcd: undefined, consul: undefined, raft: undefined };
   // Deliberate cast: openDcs reads only the keys above; ctl has no PostgreSQL or REST settings to give.
-  return { config: selection as unknown as Config, auth: base.auth };
+  return { config: selection as unknown as Config, auth: base.auth, raft, localApi: base.restApi ?? null };
 }
 
 export function makeContext(o: GlobalOptions, io: CtlIo, deps: CtlDeps): CtlContext {
-  const { config, auth } = resolveConfig(o, io.env);
+  const { config, auth, raft, localApi } = resolveConfig(o, io.env);
   const open = deps.openDcs ?? ((c: Config) => openDcs(c, { member: `ctl-${process.pid}`, ttlSeconds: 30, retryTimeoutSeconds: 5 }));
   return {
     scope: config.scope,
     io,
     rest: new RestClient(auth),
+    raftMode: raft,
+    localApi,
     async withDcs(fn) {
+      if (raft) throw new CtlError('this command needs direct DCS access, which ctl does not have in raft mode (the store lives inside the agents); use the REST API');
       let dcs: Dcs;
       try {
         dcs = open(config);
@@ -81,6 +94,7 @@ export function makeContext(o: GlobalOptions, io: CtlIo, deps: CtlDeps): CtlCont
 
 /** Reads the cluster; a DCS failure becomes a CtlError naming the scope. */
 export async function readCluster(ctx: CtlContext): Promise<ClusterView> {
+  if (ctx.raftMode && ctx.localApi) return readClusterOverRest(ctx.rest, ctx.localApi, ctx.scope);
   return ctx.withDcs(async (dcs) => {
     try {
       return await dcs.getCluster();

@@ -17,6 +17,22 @@ export interface CtlConfig {
   readonly name?: string;
   readonly etcd3?: Config['etcd3'];
   readonly auth: Credentials | null;
+  /** The configuration has a raft: section: the built-in DCS lives inside the agents, reached over REST. */
+  readonly raft?: boolean;
+  /** The local agent's REST base URL ("http://host:port"), from restapi.connect_address or listen. */
+  readonly restApi?: string;
+}
+
+/** "http://host:port" for a restapi address; a wildcard listen host means this machine. */
+export function restBase(address: unknown, tls: boolean): string | undefined {
+  if (typeof address !== 'string' || address.trim() === '') return undefined;
+  const a = address.trim().replace(/^(\*|0\.0\.0\.0|::|\[::\])?:(\d+)$/, (_m, _h, port: string) => `127.0.0.1:${port}`);
+  return `${tls ? 'https' : 'http'}://${a}`;
+}
+
+function restOf(restapi: Record<string, unknown>): string | undefined {
+  const tls = typeof restapi['certfile'] === 'string';
+  return restBase(restapi['connect_address'], tls) ?? restBase(restapi['listen'], tls);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -48,8 +64,8 @@ function readShortForm(path: string, fullErrors: string[]): CtlConfig {
   if (!isObject(raw)) throw new CtlError(`invalid configuration file ${path}: expected a YAML mapping`);
   const etcd = raw['etcd3'] ?? raw['etcd'];
   if (etcd !== undefined && !isObject(etcd)) throw new CtlError(`${path}: etcd3: expected a mapping with hosts`);
-  if (etcd === undefined && (raw['consul'] !== undefined || raw['raft'] !== undefined)) {
-    throw new CtlError(`${path}: ctl can only reach etcd so far (found ${raw['consul'] !== undefined ? 'consul' : 'raft'})`);
+  if (etcd === undefined && raw['consul'] !== undefined) {
+    throw new CtlError(`${path}: ctl can only reach etcd or the built-in raft DCS so far (found consul)`);
   }
   if (raw['scope'] !== undefined && typeof raw['scope'] !== 'string') throw new CtlError(`${path}: scope: expected a cluster name`);
   if (raw['namespace'] !== undefined && typeof raw['namespace'] !== 'string') throw new CtlError(`${path}: namespace: expected a key prefix such as "/service/"`);
@@ -60,6 +76,8 @@ function readShortForm(path: string, fullErrors: string[]): CtlConfig {
     namespace: normalizeNamespace(typeof raw['namespace'] === 'string' ? raw['namespace'] : '/service/'),
     ...(etcd ? { etcd3: etcd as Config['etcd3'] } : {}),
     auth: credentials(ctl['authentication'], 'ctl.authentication') ?? credentials(restapi['authentication'], 'restapi.authentication'),
+    ...(etcd === undefined && raw['raft'] !== undefined ? { raft: true } : {}),
+    ...(restOf(restapi) ? { restApi: restOf(restapi)! } : {}),
   };
 }
 
@@ -73,6 +91,8 @@ export function readCtlConfig(path: string, env: Readonly<Record<string, string 
       scope: c.scope, namespace: c.namespace, name: c.name,
       ...(c.etcd3 ?? c.etcd ? { etcd3: c.etcd3 ?? c.etcd } : {}),
       auth: c.ctl?.authentication ?? c.restapi.authentication ?? null,
+      ...(c.raft && !(c.etcd3 ?? c.etcd) ? { raft: true } : {}),
+      ...(restOf(c.restapi as unknown as Record<string, unknown>) ? { restApi: restOf(c.restapi as unknown as Record<string, unknown>)! } : {}),
     };
   }
   const errors = result.errors.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message));

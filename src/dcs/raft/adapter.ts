@@ -9,6 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Compare, KvClientOps, TxnOp, TxnRequest, TxnResult } from '../../raft/kv/index.js';
+import type { RaftNode } from '../../raft/node.js';
 import { DcsUnavailableError } from '../errors.js';
 import * as K from '../keys.js';
 import { ClusterKeys } from '../keys.js';
@@ -24,8 +25,8 @@ export interface RaftDcsOptions extends DcsOptions {
   readonly onDataWarning?: (key: string, problem: string) => void;
   /** Called by close() (e.g. to stop the embedded node); the adapter does not own the node otherwise. */
   readonly onClose?: () => Promise<void>;
-  /** The embedded node, for GET /raft (status, membership); absent when talking to a remote one. */
-  readonly node?: { status(): unknown };
+  /** The embedded node, for GET /raft and membership jobs; absent when talking to a remote one. */
+  readonly node?: RaftNode;
 }
 
 export class RaftDcs implements Dcs {
@@ -88,7 +89,12 @@ export class RaftDcs implements Dcs {
 
   /** Raft status of the embedded node (term, leader, commit, peers), or null. */
   raftStatus(): unknown {
-    return this.o.node?.status() ?? null;
+    return this.o.node?.describe() ?? null;
+  }
+
+  /** The embedded Raft node (membership jobs), or null. */
+  get raftNode(): RaftNode | null {
+    return this.o.node ?? null;
   }
 
   // --- reads ---

@@ -9,6 +9,7 @@ import type { Config } from '../../config/index.js';
 import { validateLeaseTtl } from '../../raft/kv/index.js';
 import { addressOf, RaftNode, type RaftNodeLogger } from '../../raft/node.js';
 import { RaftDcs } from './adapter.js';
+import { ClusterKeys } from '../keys.js';
 import type { DcsOptions } from '../port.js';
 
 /** "30s", "500ms", "2m" or a number of milliseconds. */
@@ -18,6 +19,11 @@ export function parseDurationMs(v: unknown, key: string): number {
   if (!m) throw new Error(`raft.${key}: expected a duration such as "1s" or "500ms", got ${JSON.stringify(v)}`);
   const n = Number(m[1]);
   return m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n;
+}
+
+/** Where membership jobs live in the replicated KV: "/<namespace>/<scope>/jobs/". */
+export function raftJobsPrefix(namespace: string, scope: string): string {
+  return `${ClusterKeys.of(namespace, scope).prefix}jobs/`;
 }
 
 export interface EmbeddedRaftOptions extends DcsOptions {
@@ -46,6 +52,9 @@ export function openEmbeddedRaft(config: Config, o: EmbeddedRaftOptions): RaftDc
     requestTimeoutMs: o.retryTimeoutMs,
     reconnectBaseMs: 200,
     ...(r.password ? { clusterToken: String(r.password) } : {}),
+    // raft.join: true starts a server that an existing cluster adds with POST /raft/peers.
+    ...(extra['join'] === true ? { join: true } : {}),
+    jobsPrefix: raftJobsPrefix(o.namespace, o.scope),
     log: o.log,
   });
   const started = node.start();
