@@ -16,7 +16,7 @@ import { DcsUnavailableError } from '../dcs/errors.js';
 import type { Dcs } from '../dcs/port.js';
 import { EMPTY_CLUSTER, type ClusterView, type MemberTags } from '../dcs/types.js';
 import type { PostgresControl } from '../postgres/index.js';
-import { slotNameFromMember } from '../postgres/index.js';
+import { closeKeptConnections, slotNameFromMember } from '../postgres/index.js';
 import type { PgProbe } from '../postgres/types.js';
 import type { Fence } from '../fence/fence.js';
 import { RepeatLimiter } from '../util/repeat-limiter.js';
@@ -401,6 +401,7 @@ export class Agent {
       this.log.info('paused: leaving PostgreSQL running and the leader key in place');
       if (this.fenceTimer) clearInterval(this.fenceTimer);
       this.fence?.stop();
+      await closeKeptConnections();
       await this.dcs.close();
       return;
     }
@@ -414,6 +415,7 @@ export class Agent {
     this.holdsLock = false;
     if (this.fenceTimer) clearInterval(this.fenceTimer);
     this.fence?.stop();
+    await closeKeptConnections();
     const d = this.dcs as { deregisterService?: () => Promise<void> };
     if (typeof d.deregisterService === 'function') await d.deregisterService().catch(() => undefined);
     await this.dcs.close({ revoke: true });

@@ -25,6 +25,7 @@ const PROBE_SQL = `
     pg_catalog.pg_last_wal_replay_lsn()::text AS replay_lsn,
     current_setting('server_version_num')::int AS version,
     pg_catalog.pg_postmaster_start_time() AS started,
+    (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) AS sysid,
     ARRAY(SELECT name FROM pg_catalog.pg_settings WHERE pending_restart ORDER BY name) AS pending,
     (SELECT json_agg(json_build_object('name', application_name, 'state', state, 'sync', sync_state,
         'flush', flush_lsn::text, 'replay', replay_lsn::text) ORDER BY application_name)
@@ -72,6 +73,8 @@ async function liveFacts(ctx: PgContext, budgetMs: number): Promise<Partial<PgPr
     postmasterStartTime: started instanceof Date ? started.toISOString() : null,
     pendingRestart: Array.isArray(r['pending']) ? (r['pending'] as string[]) : [],
     replication: replicationRows(r['repl']),
+    ...(typeof r['sysid'] === 'string' ? { sysid: r['sysid'] } : {}),
+    controlState: rec ? 'in archive recovery' : 'in production',
   };
 }
 
@@ -81,9 +84,17 @@ export async function probeInstance(ctx: PgContext): Promise<PgProbe> {
   const s = ctx.settings;
   if ((await dirEntries(s.dataDir)).length === 0) return EMPTY;
   const base = { ...EMPTY, standbySignal: hasStandbySignal(s.dataDir), following: await readFollowing(s) };
-  const cd = existsSync(join(s.dataDir, 'PG_VERSION')) ? await readControlData(s.binDir, s.dataDir, ctx.user, PROBE_BUDGET_MS) : null;
-  if (!cd) return { ...base, dataDir: 'invalid' };
+  if (!existsSync(join(s.dataDir, 'PG_VERSION'))) return { ...base, dataDir: 'invalid' };
   const pid = postmasterPid(s.dataDir);
+  // A running server answers everything, system identifier included: pg_controldata (a process
+  // spawned as the DB user, twice per cycle) was most of the agent's idle CPU. It is read only
+  // when the server does not answer.
+  if (pid !== null) {
+    const live = await liveFacts(ctx, PROBE_BUDGET_MS);
+    if (live?.sysid) return { ...base, dataDir: 'initialized', postmasterPid: pid, ...live } as PgProbe;
+  }
+  const cd = await readControlData(s.binDir, s.dataDir, ctx.user, PROBE_BUDGET_MS);
+  if (!cd) return { ...base, dataDir: 'invalid' };
   const facts: PgProbe = {
     ...base, dataDir: 'initialized', sysid: cd.get(CD_SYSID) ?? null, controlState: cd.get(CD_STATE) ?? null, postmasterPid: pid,
   };
