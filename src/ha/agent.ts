@@ -19,6 +19,7 @@ import type { PostgresControl } from '../postgres/index.js';
 import { closeKeptConnections, slotNameFromMember } from '../postgres/index.js';
 import type { PgProbe } from '../postgres/types.js';
 import type { Fence } from '../fence/fence.js';
+import type { Watchdog } from '../watchdog/watchdog.js';
 import { RepeatLimiter } from '../util/repeat-limiter.js';
 import { VERSION } from '../version.js';
 import { decide } from './decide.js';
@@ -36,6 +37,8 @@ export interface AgentDeps {
   readonly log: Logger;
   /** The separate fence process's control (null: no fence, e.g. in unit tests). */
   readonly fence?: Fence | null;
+  /** A watchdog device (watchdog section), or null. */
+  readonly watchdog?: Watchdog | null;
 }
 
 export class Agent {
@@ -68,6 +71,7 @@ export class Agent {
   private postmasterWatch: NodeJS.Timeout | null = null;
   private divergenceCache: { key: string; value: boolean | null } | null = null;
   private readonly fence: Fence | null;
+  private readonly watchdog: Watchdog | null;
   private fenceTimer: NodeJS.Timeout | null = null;
 
   constructor(d: AgentDeps) {
@@ -76,6 +80,7 @@ export class Agent {
     this.pg = d.pg;
     this.log = d.log;
     this.fence = d.fence ?? null;
+    this.watchdog = d.watchdog ?? null;
     this.limiter = new RepeatLimiter(d.log);
     this.eff = effective(d.config, null);
     this.settings = haSettings(this.eff);
@@ -89,6 +94,7 @@ export class Agent {
       setTask: (t) => { self.task = t; },
       setRewindFailed: (f) => { self.rewindFailed = f; },
       markNotPrimary: () => self.markNotRunning(),
+      armWatchdog: () => self.armWatchdog(),
       wakeup: () => self.wakeup(),
       mono: () => performance.now(),
     });
@@ -151,12 +157,31 @@ export class Agent {
     if (!this.fence || this.stopping) return;
     const d = this.leaseDeadline();
     const primary = !!this.probe?.running && !this.probe.inRecovery;
+    if (this.watchdog) {
+      // Fed only while the lease is confirmed valid: a frozen main thread stops feeding it.
+      if (this.lockValid() && primary) { this.armWatchdog(); this.watchdog.keepalive(); }
+      else this.watchdog.disable();
+    }
     try {
       if (this.holdsLock && primary && d !== null) this.fence.arm(d);
       else this.fence.disarm();
     } catch (e) {
       this.log.warn({ err: errText(e) }, 'could not update the fence state file');
     }
+  }
+
+  /** Arm the watchdog before taking writes. Returns why not when mode 'required' cannot arm it. */
+  private watchdogFailedAt = -Infinity;
+  armWatchdog(): string | null {
+    if (!this.watchdog || this.watchdog.mode === 'off' || this.watchdog.active) return null;
+    // In automatic mode a missing device is retried every 30 s, not on every 250 ms timer tick.
+    if (this.watchdog.mode === 'automatic' && performance.now() - this.watchdogFailedAt < 30_000) return null;
+    const r = this.watchdog.activate();
+    if (!r.ok) this.watchdogFailedAt = performance.now();
+    if (r.ok) return null;
+    if (this.watchdog.mode === 'required') return `watchdog.mode is required and ${r.detail}`;
+    this.limiter.failure('watchdog activation', r.detail);
+    return null;
   }
 
   /** Runs until stop() is called. */
@@ -399,6 +424,7 @@ export class Agent {
     if (this.postmasterWatch) clearInterval(this.postmasterWatch);
     if (this.settings.pause) {
       this.log.info('paused: leaving PostgreSQL running and the leader key in place');
+      this.watchdog?.disable();
       if (this.fenceTimer) clearInterval(this.fenceTimer);
       this.fence?.stop();
       await closeKeptConnections();
@@ -413,6 +439,7 @@ export class Agent {
     }
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.holdsLock = false;
+    this.watchdog?.disable();
     if (this.fenceTimer) clearInterval(this.fenceTimer);
     this.fence?.stop();
     await closeKeptConnections();

@@ -33,6 +33,8 @@ export interface ExecutorHost {
   setRewindFailed(failed: boolean): void;
   /** Forget that PostgreSQL is a running primary until the next probe (health endpoints read it). */
   markNotPrimary(): void;
+  /** Arm the watchdog device before promoting; a reason string when mode 'required' cannot. */
+  armWatchdog(): string | null;
   wakeup(): void;
   mono(): number;
 }
@@ -145,11 +147,19 @@ export class Executor {
         await this.h.sync.beforePromote(view, a.strict).catch((e: unknown) => { throw new PlanAborted(errText(e)); });
         log.info({ strict: a.strict }, 'claimed /sync before promoting');
         return;
-      case 'promote':
+      case 'promote': {
+        // watchdog.mode required: no writes without an armed device (the lock is released for others).
+        const refused = this.h.armWatchdog();
+        if (refused) {
+          await dcs.deleteLeader().catch(() => false);
+          this.h.setHoldsLock(false);
+          throw new PlanAborted(`not promoting: ${refused}`);
+        }
         log.info('promoting PostgreSQL');
         await pg.promote(Math.max(5, this.h.loopWaitSeconds));
         this.h.wakeup();
         return;
+      }
       case 'demote':
         await this.demote(a.mode);
         return;

@@ -9,6 +9,7 @@ import { openDcs } from '../dcs/factory.js';
 import { PostgresControl } from '../postgres/index.js';
 import { startApiServer } from '../api/server.js';
 import { Fence, fencePaths } from '../fence/fence.js';
+import { Watchdog } from '../watchdog/watchdog.js';
 import { Agent } from './agent.js';
 import { AgentApi } from './api-backend.js';
 import { effective, postgresSettings } from './settings.js';
@@ -44,7 +45,9 @@ export async function runAgent(configPath: string | null): Promise<number> {
   const pg = new PostgresControl(postgresSettings(config, eff), { log });
   const fp = fencePaths(config.scope, config.name, eff.postgresql.data_dir);
   const fence = new Fence(fp.state, eff.postgresql.data_dir, fp.log);
-  const agent = new Agent({ config, dcs, pg, log, fence });
+  const wd = config.watchdog;
+  const watchdog = wd.mode === 'off' ? null : new Watchdog({ mode: wd.mode, device: wd.device, safetyMarginSeconds: wd.safety_margin, ttlSeconds: eff.ttl });
+  const agent = new Agent({ config, dcs, pg, log, fence, watchdog });
   const backend = new AgentApi(agent);
   const auth = config.restapi.authentication;
   const api = await startApiServer({
