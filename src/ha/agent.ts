@@ -21,6 +21,7 @@ import type { PgProbe } from '../postgres/types.js';
 import type { Fence } from '../fence/fence.js';
 import type { Watchdog } from '../watchdog/watchdog.js';
 import { RepeatLimiter } from '../util/repeat-limiter.js';
+import { SafetyDevices } from './safety-devices.js';
 import { VERSION } from '../version.js';
 import { decide } from './decide.js';
 import { DecisionLog } from './decision-log.js';
@@ -70,18 +71,15 @@ export class Agent {
   private stopping = false;
   private postmasterWatch: NodeJS.Timeout | null = null;
   private divergenceCache: { key: string; value: boolean | null } | null = null;
-  private readonly fence: Fence | null;
-  private readonly watchdog: Watchdog | null;
-  private fenceTimer: NodeJS.Timeout | null = null;
+  private readonly guards: SafetyDevices;
 
   constructor(d: AgentDeps) {
     this.config = d.config;
     this.dcs = d.dcs;
     this.pg = d.pg;
     this.log = d.log;
-    this.fence = d.fence ?? null;
-    this.watchdog = d.watchdog ?? null;
     this.limiter = new RepeatLimiter(d.log);
+    this.guards = new SafetyDevices(d.fence ?? null, d.watchdog ?? null, d.log, this.limiter, () => performance.now());
     this.eff = effective(d.config, null);
     this.settings = haSettings(this.eff);
     const self = this;
@@ -94,7 +92,7 @@ export class Agent {
       setTask: (t) => { self.task = t; },
       setRewindFailed: (f) => { self.rewindFailed = f; },
       markNotPrimary: () => self.markNotRunning(),
-      armWatchdog: () => self.armWatchdog(),
+      armWatchdog: () => self.guards.armWatchdog(),
       wakeup: () => self.wakeup(),
       mono: () => performance.now(),
     });
@@ -148,49 +146,14 @@ export class Agent {
     this.wake?.();
   }
 
-  /**
-   * Keep the fence process told: armed with the lease deadline while this node holds the lock and
-   * PostgreSQL runs as a primary, disarmed otherwise. Runs on a 250 ms timer of this (main) thread:
-   * if this thread freezes, the deadline stops moving and the fence stops PostgreSQL in time.
-   */
-  private syncFence(): void {
-    if (!this.fence || this.stopping) return;
-    const d = this.leaseDeadline();
-    const primary = !!this.probe?.running && !this.probe.inRecovery;
-    if (this.watchdog) {
-      // Fed only while the lease is confirmed valid: a frozen main thread stops feeding it.
-      if (this.lockValid() && primary) { this.armWatchdog(); this.watchdog.keepalive(); }
-      else this.watchdog.disable();
-    }
-    try {
-      if (this.holdsLock && primary && d !== null) this.fence.arm(d);
-      else this.fence.disarm();
-    } catch (e) {
-      this.log.warn({ err: errText(e) }, 'could not update the fence state file');
-    }
-  }
-
-  /** Arm the watchdog before taking writes. Returns why not when mode 'required' cannot arm it. */
-  private watchdogFailedAt = -Infinity;
-  armWatchdog(): string | null {
-    if (!this.watchdog || this.watchdog.mode === 'off' || this.watchdog.active) return null;
-    // In automatic mode a missing device is retried every 30 s, not on every 250 ms timer tick.
-    if (this.watchdog.mode === 'automatic' && performance.now() - this.watchdogFailedAt < 30_000) return null;
-    const r = this.watchdog.activate();
-    if (!r.ok) this.watchdogFailedAt = performance.now();
-    if (r.ok) return null;
-    if (this.watchdog.mode === 'required') return `watchdog.mode is required and ${r.detail}`;
-    this.limiter.failure('watchdog activation', r.detail);
-    return null;
-  }
-
   /** Runs until stop() is called. */
   async run(): Promise<void> {
-    if (this.fence) {
-      const pid = this.fence.ensureRunning();
-      this.log.info({ pid }, 'fence process running');
-      this.fenceTimer = setInterval(() => this.syncFence(), 250);
-    }
+    this.guards.start(() => ({
+      deadline: this.leaseDeadline(),
+      lockValid: this.lockValid(),
+      holdsLock: this.holdsLock,
+      primary: !!this.probe?.running && !this.probe.inRecovery,
+    }));
     while (!this.stopping) {
       const started = performance.now();
       try {
@@ -424,9 +387,7 @@ export class Agent {
     if (this.postmasterWatch) clearInterval(this.postmasterWatch);
     if (this.settings.pause) {
       this.log.info('paused: leaving PostgreSQL running and the leader key in place');
-      this.watchdog?.disable();
-      if (this.fenceTimer) clearInterval(this.fenceTimer);
-      this.fence?.stop();
+      this.guards.stop();
       await closeKeptConnections();
       await this.dcs.close();
       return;
@@ -439,9 +400,7 @@ export class Agent {
     }
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.holdsLock = false;
-    this.watchdog?.disable();
-    if (this.fenceTimer) clearInterval(this.fenceTimer);
-    this.fence?.stop();
+    this.guards.stop();
     await closeKeptConnections();
     const d = this.dcs as { deregisterService?: () => Promise<void> };
     if (typeof d.deregisterService === 'function') await d.deregisterService().catch(() => undefined);

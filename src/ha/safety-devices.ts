@@ -1,0 +1,75 @@
+/**
+ * The two guards outside the HA loop that stop a primary whose agent cannot renew its lease:
+ * the fence process (always) and a watchdog device (when configured). A 250 ms timer of the
+ * agent's MAIN thread tells both the current state: if that thread freezes, the fence's deadline
+ * stops moving and the watchdog stops being fed, and each acts on its own.
+ */
+import type { Logger } from 'pino';
+import type { Fence } from '../fence/fence.js';
+import type { RepeatLimiter } from '../util/repeat-limiter.js';
+import type { Watchdog } from '../watchdog/watchdog.js';
+
+export interface GuardState {
+  /** Lease deadline (performance.now() ms) or null. */
+  readonly deadline: number | null;
+  /** The lock is held and the deadline has not passed. */
+  readonly lockValid: boolean;
+  readonly holdsLock: boolean;
+  /** PostgreSQL runs as a primary. */
+  readonly primary: boolean;
+}
+
+export class SafetyDevices {
+  private timer: NodeJS.Timeout | null = null;
+  private watchdogFailedAt = -Infinity;
+
+  constructor(
+    private readonly fence: Fence | null,
+    private readonly watchdog: Watchdog | null,
+    private readonly log: Logger,
+    private readonly limiter: RepeatLimiter,
+    private readonly now: () => number,
+  ) {}
+
+  start(state: () => GuardState): void {
+    if (this.fence) this.log.info({ pid: this.fence.ensureRunning() }, 'fence process running');
+    this.timer = setInterval(() => this.sync(state()), 250);
+  }
+
+  private sync(s: GuardState): void {
+    if (this.watchdog) {
+      // Fed only while the lease is confirmed valid: a frozen main thread stops feeding it.
+      if (s.lockValid && s.primary) { this.armWatchdog(); this.watchdog.keepalive(); }
+      else this.watchdog.disable();
+    }
+    if (!this.fence) return;
+    try {
+      if (s.holdsLock && s.primary && s.deadline !== null) this.fence.arm(s.deadline);
+      else this.fence.disarm();
+    } catch (e) {
+      this.limiter.failure('updating the fence state file', e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /** Arm the watchdog before taking writes. Returns why not when mode 'required' cannot arm it. */
+  armWatchdog(): string | null {
+    const wd = this.watchdog;
+    if (!wd || wd.mode === 'off' || wd.active) return null;
+    // In automatic mode a missing device is retried every 30 s, not on every 250 ms tick.
+    if (wd.mode === 'automatic' && this.now() - this.watchdogFailedAt < 30_000) return null;
+    const r = wd.activate();
+    if (r.ok) return null;
+    this.watchdogFailedAt = this.now();
+    if (wd.mode === 'required') return `watchdog.mode is required and ${r.detail}`;
+    this.limiter.failure('watchdog activation', r.detail);
+    return null;
+  }
+
+  /** Clean shutdown (or pause): disarm both; the fence process exits once its state file is gone. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.watchdog?.disable();
+    this.fence?.stop();
+  }
+}
