@@ -31,17 +31,12 @@ try {
   console.error(cluster.dumpLogs(30));
   await stop(1);
 }
-// ctl cannot open the embedded raft store from outside an agent yet: show the REST view instead.
-if (cluster.raftAddrs.length) {
-  const r = await (await fetch(`${cluster.nodes[0].apiBase}/cluster`)).json();
-  console.table(r.members.map((m) => ({ Member: m.name, Host: `${m.host}:${m.port}`, Role: m.role, State: m.state, TL: m.timeline, 'Lag in MB': m.lag === undefined ? '' : m.lag })));
-} else {
-  spawnSync(process.execPath, [CTL, ...cluster.ctlArgs(), 'list'], { stdio: 'inherit' });
-}
+// ctl list: in raft mode ctl reads the cluster through the local agent's REST API.
+spawnSync(process.execPath, [CTL, ...cluster.ctlArgs(), 'list'], { stdio: 'inherit' });
 console.log('\nREST API:');
 for (const n of cluster.nodes) console.log(`  ${n.name}: ${n.apiBase}/patroni   PostgreSQL: 127.0.0.1:${n.pgPort} (user postgres, password super-secret)`);
-if (!cluster.raftAddrs.length) console.log(`\nctl: node ${CTL} -c ${cluster.nodes[0].configPath} list`);
-else console.log(`\nraft status: curl ${cluster.nodes[0].apiBase}/raft`);
+console.log(`\nctl: node ${CTL} -c ${cluster.nodes[0].configPath} list`);
+if (cluster.raftAddrs.length) console.log(`raft: node ${CTL} -c ${cluster.nodes[0].configPath} raft status   (or curl ${cluster.nodes[0].apiBase}/raft)`);
 if (process.env.DEMO_EXIT) await stop(0);
 console.log('Press Ctrl-C to stop the cluster.');
 setInterval(() => undefined, 1 << 30);
