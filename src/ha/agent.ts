@@ -29,7 +29,12 @@ import { connOf, errText, Executor, PlanAborted } from './executor.js';
 import { fetchPeers, memberRecord, pgRole } from './facts.js';
 import { effective, haSettings } from './settings.js';
 import { SyncApplier, syncSettings } from './sync-apply.js';
-import type { Decision, HaSettings, LocalFacts, PeerStatus, RunningTask } from './types.js';
+import type { Action, Decision, HaSettings, LocalFacts, PeerStatus, RunningTask } from './types.js';
+
+/** Actions that only write to the DCS: after them this cycle's PostgreSQL probe is still current. */
+const DCS_ONLY_ACTIONS: ReadonlySet<Action['kind']> = new Set([
+  'acquire-initialize', 'write-initialize', 'write-config', 'acquire-lock', 'renew-lock', 'release-lock', 'clear-failover', 'update-history',
+]);
 
 export interface AgentDeps {
   readonly config: Config;
@@ -221,12 +226,14 @@ export class Agent {
       else if (e instanceof DcsUnavailableError) { this.dcsError = e.message; this.wakePending = true; }
       else this.limiter.failure('HA action', errText(e), { actions: decision.actions.map((a) => a.kind) });
     }
-    await this.afterActions(view);
+    await this.afterActions(view, decision.actions.some((a) => !DCS_ONLY_ACTIONS.has(a.kind)));
   }
 
   /** Primary housekeeping and publishing our record. */
-  private async afterActions(view: ClusterView): Promise<void> {
-    const probe = await this.pg.probe();
+  private async afterActions(view: ClusterView, touchedPostgres: boolean): Promise<void> {
+    // Re-probe only when an action may have changed PostgreSQL (or a background task runs); the
+    // steady state (renew-lock, or nothing) publishes what this cycle's probe already saw.
+    const probe = touchedPostgres || this.task || !this.probe ? await this.pg.probe() : this.probe;
     this.probe = probe;
     if (this.dcsError) return;
     if (this.holdsLock && probe.running && !probe.inRecovery && this.eff.postgresql.use_slots) {
