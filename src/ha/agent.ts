@@ -210,7 +210,8 @@ export class Agent {
     this.probe = probe;
     this.trackCrash(probe);
     this.watchPostmaster(probe.postmasterPid);
-    if (view.leader?.member !== this.name && !this.dcsError) this.holdsLock = this.holdsLock && false;
+    // A fresh view naming someone else (or nobody) as leader ends our belief that we hold the lock.
+    if (view.leader?.member !== this.name && !this.dcsError && this.holdsLock) this.setHoldsLock(false);
 
     const local = await this.localFacts(view, probe);
     const decision = decide(view, local, this.settings, { mono: performance.now(), wall: Date.now() });
