@@ -31,6 +31,8 @@ export interface NodeStatus {
   /** Our additions. */
   readonly leader_key_held?: boolean;
   readonly last_decision?: string;
+  /** Where pg_rewind's safety copies of divergent WAL went (transactions an async failover lost). */
+  readonly diverged_wal?: ReadonlyArray<{ readonly dir: string; readonly at: string; readonly rewoundFrom: string; readonly rewindSucceeded: boolean }>;
 }
 
 /** Facts the health endpoints decide on, computed by the agent at request time (cheap, no I/O). */

@@ -25,7 +25,7 @@ import { SafetyDevices } from './safety-devices.js';
 import { VERSION } from '../version.js';
 import { decide } from './decide.js';
 import { DecisionLog } from './decision-log.js';
-import { connOf, errText, Executor, PlanAborted } from './executor.js';
+import { connOf, errText, Executor, PlanAborted, type DivergedWal } from './executor.js';
 import { fetchPeers, memberRecord, pgRole } from './facts.js';
 import { effective, haSettings } from './settings.js';
 import { SyncApplier, syncSettings } from './sync-apply.js';
@@ -68,6 +68,8 @@ export class Agent {
   crashedAt: number | null = null;
   rewindFailed = false;
   lastDecision: Decision | null = null;
+  /** Safety copies of divergent WAL made before pg_rewind (newest last, at most 20). */
+  readonly divergedWal: DivergedWal[] = [];
   lastCycleAt = performance.now();
   private wasPrimaryRunning = false;
   private deadlineTimer: NodeJS.Timeout | null = null;
@@ -98,6 +100,7 @@ export class Agent {
       setRewindFailed: (f) => { self.rewindFailed = f; },
       markNotPrimary: () => self.markNotRunning(),
       armWatchdog: () => self.guards.armWatchdog(),
+      recordDivergedWal: (w) => { self.divergedWal.push(w); if (self.divergedWal.length > 20) self.divergedWal.shift(); },
       wakeup: () => self.wakeup(),
       mono: () => performance.now(),
     });

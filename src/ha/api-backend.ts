@@ -57,6 +57,7 @@ export class AgentApi implements ApiBackend {
       ...(p.pendingRestart.length ? { pending_restart: true } : {}),
       leader_key_held: a.lockValid(),
       ...(a.lastDecision ? { last_decision: a.lastDecision.reason } : {}),
+      ...(a.divergedWal.length ? { diverged_wal: a.divergedWal } : {}),
     };
   }
 

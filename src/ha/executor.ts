@@ -13,6 +13,14 @@ import type { ConnInfo } from '../postgres/types.js';
 import type { SyncApplier } from './sync-apply.js';
 import type { Action, RunningTask } from './types.js';
 
+/** A copy of WAL that pg_rewind was about to throw away: transactions an async failover lost. */
+export interface DivergedWal {
+  readonly dir: string;
+  readonly at: string;
+  readonly rewoundFrom: string;
+  readonly rewindSucceeded: boolean;
+}
+
 export class PlanAborted extends Error {
   constructor(message: string) { super(message); this.name = 'PlanAborted'; }
 }
@@ -33,6 +41,8 @@ export interface ExecutorHost {
   setRewindFailed(failed: boolean): void;
   /** Forget that PostgreSQL is a running primary until the next probe (health endpoints read it). */
   markNotPrimary(): void;
+  /** Remember where pg_rewind's safety copy of the divergent WAL went (GET /patroni shows it). */
+  recordDivergedWal(entry: DivergedWal): void;
   /** Arm the watchdog device before promoting; a reason string when mode 'required' cannot. */
   armWatchdog(): string | null;
   wakeup(): void;
@@ -184,6 +194,7 @@ export class Executor {
         this.background('rewind', async () => {
           await pg.stop('fast').catch(() => false);
           const r = await pg.rewind(from);
+          if (r.divergedWalDir) this.h.recordDivergedWal({ dir: r.divergedWalDir, at: new Date().toISOString(), rewoundFrom: a.from, rewindSucceeded: r.ok });
           if (!r.ok) {
             this.h.setRewindFailed(true);
             log.error({ output: r.output.slice(-2000) }, 'pg_rewind failed');

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { CTL, LocalCluster, type AgentNode } from '../support/cluster.js';
 import { sleep, waitFor } from '../support/ports.js';
 import { Writer } from '../support/writer.js';
@@ -156,11 +157,19 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
       return roleOf(rows, now.name) === 'Leader' && roleOf(rows, victim.name) === undefined;
     }, (TTL + 5) * 1000, 500);
     // Restarting the old node must rejoin it as a replica (through pg_rewind when it diverged).
+    const logBefore = victim.log().length;
     victim.start();
     await waitFor(`${victim.name} rejoins as a streaming replica`, async () => (await victim.status('/replica')) === 200, 90_000)
       .catch((e) => { console.log(c.dumpLogs(40)); throw e; });
     await primary.query('INSERT INTO writes (id) VALUES ($1)', [-2]);
     await waitFor('the rejoined node catches up', async () => (await victim.query('SELECT 1 FROM writes WHERE id = -2')).length === 1, 15_000);
+    // When it rejoined through pg_rewind, the safety copy of its divergent WAL is reported over REST.
+    if (/pg_rewind from .* succeeded/.test(victim.log().slice(logBefore))) {
+      const st = (await victim.api('/patroni')).body as { diverged_wal?: Array<{ dir: string; rewoundFrom: string }> };
+      assert.ok(st.diverged_wal?.length, 'diverged_wal reported in /patroni after a rewind');
+      assert.equal(st.diverged_wal![0]!.rewoundFrom, now.name);
+      assert.ok(existsSync(st.diverged_wal![0]!.dir), `${st.diverged_wal![0]!.dir} exists`);
+    }
     await waitFor('ctl list shows the rejoined node streaming', () => {
       const row = ctlList().find((r) => r.Member === victim.name);
       return row?.Role === 'Replica' && row.State === 'streaming';

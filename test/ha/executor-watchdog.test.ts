@@ -24,6 +24,7 @@ function host(armResult: string | null) {
     markNotPrimary: () => undefined,
     armWatchdog: () => { calls.push('arm'); return armResult; },
     sync: {} as ExecutorHost['sync'],
+    recordDivergedWal: () => undefined,
   };
   return { h, calls };
 }
