@@ -22,7 +22,10 @@ if (process.argv.includes('--unit')) selected = selected.filter((f) => UNIT.incl
 if (process.env.FILTER) selected = selected.filter((f) => new RegExp(process.env.FILTER).test(f));
 if (selected.length === 0) { console.error('no test files selected'); process.exit(1); }
 
-const args = ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...selected];
+// --test-force-exit: a test file whose tests have all finished must not keep CI waiting because a
+// client library left a handle open (seen once with the etcd contract file). --test-timeout bounds
+// any single test at 10 minutes.
+const args = ['--test', '--test-reporter=spec', '--test-force-exit', '--test-timeout=600000', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...selected];
 const child = spawn(process.execPath, args, { stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
