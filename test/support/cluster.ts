@@ -278,7 +278,7 @@ export class LocalCluster {
       // The agents' fence processes run in their own sessions: end them by their pid files.
       const f = fencePaths(this.scope, n.name, n.dataDir);
       try { process.kill(Number(readFileSync(f.pid, 'utf8')), 'SIGKILL'); } catch { /* none */ }
-      for (const file of [f.state, f.pid]) rmSync(file, { force: true });
+      for (const file of [f.state, f.pid, f.log]) rmSync(file, { force: true });
     }
   }
 
