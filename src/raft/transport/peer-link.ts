@@ -8,26 +8,19 @@
  * queued, so nothing sent to a dead peer is kept longer than one attempt (Raft resends anyway).
  */
 import net from 'node:net';
-import type { NodeId, Rng } from '../core/types.js';
+import type { NodeId } from '../core/types.js';
 import { DecodeError } from './errors.js';
 import { decodeFrame, encodeFrame, FrameDecoder, PROTOCOL_VERSION, type Frame } from './frame.js';
 import { BoundedQueue, type QueuedFrame } from './queue.js';
-import type { MonotonicClock, PeerAddress, PeerStats, TransportLogger } from './types.js';
+import type { ResolvedOptions } from './options.js';
+import type { PeerAddress, PeerStats } from './types.js';
 
-export interface PeerLinkDeps {
-  readonly self: NodeId;
+/** The transport's resolved settings a link uses, plus its own peer and callbacks. */
+export interface PeerLinkDeps extends Pick<ResolvedOptions,
+  'self' | 'log' | 'clock' | 'rng' | 'reconnectBaseMs' | 'reconnectMaxMs' | 'handshakeTimeoutMs' | 'maxFrameBytes' | 'maxQueueItems' | 'maxQueueBytes'> {
   readonly peer: NodeId;
   readonly address: PeerAddress;
   readonly token: string | null;
-  readonly log: TransportLogger;
-  readonly clock: MonotonicClock;
-  readonly rng: Rng;
-  readonly reconnectBaseMs: number;
-  readonly reconnectMaxMs: number;
-  readonly handshakeTimeoutMs: number;
-  readonly maxFrameBytes: number;
-  readonly maxQueueItems: number;
-  readonly maxQueueBytes: number;
   /** An RPC answer arrived on this link. */
   readonly onAnswer: (peer: NodeId, frame: Extract<Frame, { kind: 'response' | 'response-error' }>) => void;
   /** The connection closed; requests already written on it can no longer be answered. */
