@@ -31,13 +31,7 @@ describe('HA end to end on the FAKE Consul (3 agents)', { timeout: 300_000 }, ()
   const leaderKey = () => c.consul!.state.kv.get('service/e2e-consul/leader');
 
   test('bootstrap: one primary holding the leader key through a session, two streaming replicas', async () => {
-    try {
-      primary = await c.waitForPrimary(90_000);
-      await c.waitForReplicas(2, 90_000);
-    } catch (e) {
-      console.log(c.dumpLogs(40));
-      throw e;
-    }
+    primary = await c.waitForHealthy(2);
     assert.equal((await c.writableNodes()).length, 1);
     const key = leaderKey();
     assert.equal(key?.value.toString(), primary.name);

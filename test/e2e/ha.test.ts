@@ -52,13 +52,7 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
   const roleOf = (rows: Array<Record<string, unknown>>, name: string) => rows.find((r) => r.Member === name)?.Role;
 
   test('bootstrap: one primary, two streaming replicas, a row written on the primary is read on both', async () => {
-    try {
-      primary = await c.waitForPrimary(90_000);
-      await c.waitForReplicas(2, 90_000);
-    } catch (e) {
-      console.log(c.dumpLogs(40));
-      throw e;
-    }
+    primary = await c.waitForHealthy(2);
     assert.equal((await c.writableNodes()).length, 1);
     await Writer.prepare(primary);
     await primary.query("INSERT INTO writes (id) VALUES (0)");

@@ -38,10 +38,7 @@ describe('HA end to end on the built-in Raft DCS (3 agents, no etcd)', { timeout
   after(async () => { if (process.env.E2E_LOGS) console.log(c.dumpLogs(60)); await c?.destroy(); });
 
   test('bootstrap: one primary and two streaming replicas; GET /raft shows one raft leader', async () => {
-    try {
-      primary = await c.waitForPrimary(90_000);
-      await c.waitForReplicas(2, 90_000);
-    } catch (e) { console.log(c.dumpLogs(40)); throw e; }
+    primary = await c.waitForHealthy(2);
     const leader = await waitFor('a raft leader', () => raftLeaderNode(c), 10_000);
     const st = (await leader.api('/raft')).body as { term: number; commit: number };
     assert.ok(st.term >= 1 && st.commit > 1, JSON.stringify(st));

@@ -267,6 +267,21 @@ export class LocalCluster {
     }, timeoutMs, 200);
   }
 
+  /**
+   * Wait for one primary and `replicas` streaming replicas; on timeout print the agents' logs
+   * before failing, so a broken bootstrap explains itself.
+   */
+  async waitForHealthy(replicas: number, timeoutMs = 90_000): Promise<AgentNode> {
+    try {
+      const primary = await this.waitForPrimary(timeoutMs);
+      await this.waitForReplicas(replicas, timeoutMs);
+      return primary;
+    } catch (e) {
+      console.log(this.dumpLogs(40));
+      throw e;
+    }
+  }
+
   ctlArgs(): string[] {
     return ['-c', this.nodes[0]!.configPath];
   }
