@@ -14,6 +14,7 @@ import { fencePaths } from '../../src/fence/fence.js';
 import { EtcdServer } from './etcd.js';
 import { FakeConsul } from './fake-consul.js';
 import { freePort, sleep, waitFor } from './ports.js';
+import { FaultProxy } from './proxy.js';
 import { spawnManaged, type Managed } from './procs.js';
 
 export const AGENT = resolve('dist/src/cli/orchestrator.js');
@@ -44,6 +45,20 @@ export interface ClusterOptions {
    * (Named dcsKind because `dcs` above already holds bootstrap.dcs keys.)
    */
   readonly dcsKind?: 'etcd3' | 'consul' | 'raft';
+  /**
+   * With etcd: put a FaultProxy of ours between each agent and etcd (node.etcdProxy), so a test can
+   * cut, blackhole or delay one node's link to the DCS.
+   */
+  readonly etcdProxies?: boolean;
+}
+
+export interface AddNodeOptions {
+  readonly tags?: Record<string, unknown>;
+  /**
+   * Raft only: start the new node with raft.join: true (it waits, empty, for the cluster to add it
+   * with POST /raft/peers) and the existing nodes as partners.
+   */
+  readonly raftJoin?: boolean;
 }
 
 const liveClusters = new Set<LocalCluster>();
@@ -56,6 +71,8 @@ function hook(): void {
 
 export class AgentNode {
   proc: Managed | null = null;
+  /** The node's own proxy to etcd, when the cluster was created with etcdProxies. */
+  etcdProxy: FaultProxy | null = null;
   constructor(
     readonly cluster: LocalCluster,
     readonly name: string,
@@ -166,6 +183,7 @@ export class LocalCluster {
     readonly scope: string,
     /** The FAKE Consul the agents use, when created with dcsKind 'consul'. */
     readonly consul: FakeConsul | null = null,
+    private readonly options: ClusterOptions = {},
   ) {}
 
   /** The etcd the agents use (throws for a cluster on the FAKE Consul). */
@@ -181,15 +199,26 @@ export class LocalCluster {
     if (ids) chownSync(root, ids.uid, ids.gid);
     const consul = o.dcsKind === 'consul' ? await FakeConsul.start({ sessionTtlMinMs: 1000 }) : null;
     const etcd = consul || o.dcsKind === 'raft' ? null : await EtcdServer.start();
-    const c = new LocalCluster(root, etcd, o.scope ?? 'e2e', consul);
+    const c = new LocalCluster(root, etcd, o.scope ?? 'e2e', consul, o);
     liveClusters.add(c);
     const n = o.nodes ?? 3;
     if (o.dcsKind === 'raft') for (let i = 0; i < n; i++) c.raftAddrs.push(`127.0.0.1:${await freePort()}`);
-    for (let i = 0; i < n; i++) await c.addNode(i, o);
+    for (let i = 0; i < n; i++) await c.createNode(i, o.tags?.[i] ?? {}, false);
     return c;
   }
 
-  private async addNode(i: number, o: ClusterOptions): Promise<AgentNode> {
+  /**
+   * Add a node to a running cluster (not started: call start()). On Raft, raftJoin makes it a
+   * joining server that the cluster must add by job (POST /raft/peers with its address, raftAddrs
+   * holds it last).
+   */
+  async addNode(a: AddNodeOptions = {}): Promise<AgentNode> {
+    if (this.raftAddrs.length) this.raftAddrs.push(`127.0.0.1:${await freePort()}`);
+    return this.createNode(this.nodes.length, a.tags ?? {}, a.raftJoin ?? false);
+  }
+
+  private async createNode(i: number, tags: Record<string, unknown>, raftJoin: boolean): Promise<AgentNode> {
+    const o = this.options;
     const name = `node${i + 1}`;
     const pgPort = await freePort();
     const restPort = await freePort();
@@ -199,14 +228,18 @@ export class LocalCluster {
     const ids = postgresIds();
     if (ids) chownSync(nodeDir, ids.uid, ids.gid);
     const dcs = { ttl: o.ttl ?? 10, loop_wait: o.loopWait ?? 2, retry_timeout: o.retryTimeout ?? 3, maximum_lag_on_failover: 1048576, postgresql: { use_pg_rewind: true, use_slots: true, parameters: { wal_keep_size: '64MB' } }, ...(o.dcs ?? {}) };
-    const tags = o.tags?.[i] ?? {};
+    let etcdProxy: FaultProxy | null = null;
+    if (this.etcdServer && o.etcdProxies) {
+      const [host, port] = this.etcd.endpoint.replace(/^https?:\/\//, '').split(':');
+      etcdProxy = await new FaultProxy(host!, Number(port)).start();
+    }
     const config = {
       scope: this.scope,
       name,
       restapi: { listen: `127.0.0.1:${restPort}`, connect_address: `127.0.0.1:${restPort}` },
       ...(this.consul ? { consul: { host: this.consul.endpoint, register_service: true } }
-        : this.raftAddrs.length ? { raft: { self_addr: this.raftAddrs[i], partner_addrs: this.raftAddrs.filter((_, j) => j !== i), data_dir: join(nodeDir, 'raft') } }
-          : { etcd3: { hosts: [this.etcd.endpoint] } }),
+        : this.raftAddrs.length ? { raft: { self_addr: this.raftAddrs[i], partner_addrs: this.raftAddrs.filter((_, j) => j !== i), data_dir: join(nodeDir, 'raft'), ...(raftJoin ? { join: true } : {}) } }
+          : { etcd3: { hosts: [etcdProxy ? etcdProxy.endpoint : this.etcd.endpoint] } }),
       bootstrap: {
         dcs,
         initdb: [{ encoding: 'UTF8' }, 'data-checksums'],
@@ -231,6 +264,7 @@ export class LocalCluster {
     const configPath = join(nodeDir, `${name}.yml`);
     writeFileSync(configPath, JSON.stringify(config, null, 2)); // JSON is valid YAML
     const node = new AgentNode(this, name, configPath, dataDir, pgPort, restPort, join(this.root, `${name}.agent.log`));
+    node.etcdProxy = etcdProxy;
     this.nodes.push(node);
     return node;
   }
@@ -306,6 +340,7 @@ export class LocalCluster {
     await Promise.all(this.nodes.map((n) => n.killAgent()));
     this.killPostmastersSync();
     await sleep(200);
+    await Promise.all(this.nodes.map((n) => n.etcdProxy?.close()));
     await this.etcdServer?.destroy();
     await this.consul?.close();
     liveClusters.delete(this);
