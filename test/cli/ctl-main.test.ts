@@ -50,6 +50,16 @@ writeFileSync(configFile, [
 ].join('\n'));
 
 /** The healthy cluster with every member's api_url pointing at the test server (or a dead port). */
+/** A loopback port nothing listens on (bound, read, closed). */
+async function freeDeadPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
 function view(apiPort = server.port): ClusterView {
   const v = healthyCluster({ api_url: `http://127.0.0.1:${apiPort}/patroni` });
   return v;
@@ -143,6 +153,31 @@ describe('ctl commands', () => {
     assert.match(refused.io.stderr.join(''), /HTTP 412.*candidate does not exists/);
     const noLeader = await run(['switchover', '--force'], new FakeDcs({ ...view(), leader: null }));
     assert.match(noLeader.io.stderr.join(''), /This cluster has no leader/);
+  });
+
+  test('switchover/failover fall back to the DCS failover key when the member cannot be reached', async () => {
+    const dead = await freeDeadPort();
+    const dcs = new FakeDcs(view(dead));
+    const r = await run(['switchover', '--candidate', 'b', '--force'], dcs);
+    assert.equal(r.code, 0, r.io.stderr.join('\n'));
+    assert.match(r.io.stderr.join(''), new RegExp(`cannot reach member a at http://127.0.0.1:${dead}.*falling back to the DCS`));
+    assert.match(r.io.stdout.join(''), /Switchover request written to the DCS/);
+    assert.deepEqual(dcs.failoverWrites, [{ value: { leader: 'a', member: 'b' }, expect: null }]);
+    const f = await run(['failover', '--candidate', 'c', '--force'], dcs);
+    assert.equal(f.code, 0, f.io.stderr.join('\n'));
+    assert.deepEqual(dcs.failoverWrites[1], { value: { member: 'c' }, expect: null });
+    // A request already pending (the key changed since ctl read it): CAS refuses, ctl says so.
+    const racing = new FakeDcs(view(dead));
+    const origGet = racing.getCluster.bind(racing);
+    racing.getCluster = async () => { const v = await origGet(); racing.view = { ...v, failover: { value: { member: 'c' }, version: '8' } }; return v; };
+    const lost = await run(['switchover', '--candidate', 'b', '--force'], racing);
+    assert.equal(lost.code, 1);
+    assert.match(lost.io.stderr.join(''), /request not written: the failover key changed meanwhile/);
+    // An HTTP error from a reachable member is reported as is: no fallback.
+    backend.adminResult = { status: 503, body: 'busy' };
+    const httpErr = await run(['switchover', '--candidate', 'b', '--force']);
+    assert.equal(httpErr.code, 1);
+    assert.match(httpErr.io.stderr.join(''), /HTTP 503/);
   });
 
   test('a prompt answered "y" on a terminal proceeds; anything else aborts with exit 1', async () => {

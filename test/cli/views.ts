@@ -3,7 +3,7 @@
  * writes (ctl only reads the cluster, CAS-writes the config, and deletes the cluster).
  */
 import type { Dcs } from '../../src/dcs/port.js';
-import { EMPTY_CLUSTER, type CasResult, type ClusterView, type Member, type MemberData } from '../../src/dcs/types.js';
+import { EMPTY_CLUSTER, type CasResult, type ClusterView, type FailoverRequest, type Member, type MemberData } from '../../src/dcs/types.js';
 
 export function member(name: string, data: Partial<MemberData> = {}): Member {
   return {
@@ -44,6 +44,12 @@ export class FakeDcs implements Dcs {
     if (expect !== (this.view.config?.version ?? null)) return { ok: false, reason: 'version-mismatch' };
     return { ok: true, version: '10' };
   }
+  readonly failoverWrites: Array<{ value: FailoverRequest; expect: string | null | undefined }> = [];
+  async setFailover(value: FailoverRequest, expect: string | null | undefined): Promise<CasResult> {
+    this.failoverWrites.push({ value, expect });
+    if (expect !== (this.view.failover?.version ?? null)) return { ok: false, reason: 'version-mismatch' };
+    return { ok: true, version: '11' };
+  }
   async deleteCluster(): Promise<void> { this.deleted++; }
   async close(): Promise<void> { this.closed++; }
   // Not used by ctl: a call is a bug in ctl.
@@ -55,7 +61,6 @@ export class FakeDcs implements Dcs {
   leaseConfirmedAt(): number | null { return this.no(); }
   initialize(): Promise<CasResult> { return this.no(); }
   cancelInitialization(): Promise<void> { return this.no(); }
-  setFailover(): Promise<CasResult> { return this.no(); }
   setSync(): Promise<CasResult> { return this.no(); }
   deleteSync(): Promise<CasResult> { return this.no(); }
   setHistory(): Promise<CasResult> { return this.no(); }

@@ -3,7 +3,7 @@
  * The agent does the work (as a job); ctl only validates what it can see and reports the answer.
  */
 import type { Command } from 'commander';
-import type { ClusterView, Member } from '../../dcs/types.js';
+import type { ClusterView, FailoverRequest, Member } from '../../dcs/types.js';
 import { confirm, leaderOf, memberNamed, readCluster, withoutClusterArg, type CtlContext } from './context.js';
 import { clusterCtx, positiveSeconds, type GetContext } from './cmd-read.js';
 import { CtlError, usage } from './errors.js';
@@ -46,7 +46,30 @@ async function switchover(ctx: CtlContext, o: SwitchoverOpts): Promise<void> {
   const target = o.candidate ? `to ${o.candidate}` : 'to the healthiest replica';
   await confirm(ctx, `Are you sure you want to switchover cluster ${ctx.scope}, demoting current leader ${leader.name} ${target}${scheduledAt ? ` at ${scheduledAt}` : ''}?`, o.force);
   const body = { leader: leader.name, ...(o.candidate ? { candidate: o.candidate } : {}), ...(scheduledAt ? { scheduled_at: scheduledAt } : {}) };
-  report(ctx, 'Switchover', await ctx.rest.call(leader, 'POST', '/switchover', body));
+  const request = { leader: leader.name, ...(o.candidate ? { member: o.candidate } : {}), ...(scheduledAt ? { scheduled_at: scheduledAt } : {}) };
+  await callOrFallBack(ctx, view, 'Switchover', leader, '/switchover', body, request);
+}
+
+/**
+ * POST to a member's REST API; when the member cannot be reached at all (not when it answers with
+ * an error), write the request into the DCS failover key instead, as patronictl does: the leader's
+ * HA loop, or the candidate's when there is no leader, carries it out on its next cycle. The key is
+ * written with compare-and-set on the version ctl read, so a concurrent request is not overwritten.
+ * Raft mode has no direct DCS access from ctl, so there the error stands.
+ */
+async function callOrFallBack(ctx: CtlContext, view: ClusterView, what: string, target: Member, path: string, body: unknown, request: FailoverRequest): Promise<void> {
+  let reply: RestReply;
+  try {
+    reply = await ctx.rest.call(target, 'POST', path, body);
+  } catch (e) {
+    if (!(e instanceof CtlError) || ctx.raftMode) throw e;
+    ctx.io.err(`${e.message}; falling back to the DCS (writing the request to the failover key)`);
+    const r = await ctx.withDcs((dcs) => dcs.setFailover(request, view.failover?.version ?? null));
+    if (!r.ok) throw new CtlError(`${what} request not written: the failover key changed meanwhile (another request is pending?); check with ctl list and retry`);
+    ctx.io.out(`${what} request written to the DCS; the cluster's agents carry it out on their next cycle (check with ctl list)`);
+    return;
+  }
+  report(ctx, what, reply);
 }
 
 async function failover(ctx: CtlContext, o: { candidate?: string; force?: boolean }): Promise<void> {
@@ -57,7 +80,7 @@ async function failover(ctx: CtlContext, o: { candidate?: string; force?: boolea
   if (leader?.name === candidate.name) throw new CtlError(`Member ${candidate.name} is already the leader of cluster ${ctx.scope}`);
   await confirm(ctx, `Are you sure you want to failover cluster ${ctx.scope}${leader ? `, demoting current leader ${leader.name}` : ''} to ${candidate.name}?`, o.force);
   // Without a leader, the candidate's own agent takes the request (as patronictl does).
-  report(ctx, 'Failover', await ctx.rest.call(leader ?? candidate, 'POST', '/failover', { candidate: candidate.name }));
+  await callOrFallBack(ctx, view, 'Failover', leader ?? candidate, '/failover', { candidate: candidate.name }, { member: candidate.name });
 }
 
 const LEADER_ROLES = new Set(['leader', 'primary', 'master', 'standby-leader']);
