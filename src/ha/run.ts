@@ -13,6 +13,7 @@ import { Watchdog } from '../watchdog/watchdog.js';
 import { Agent } from './agent.js';
 import { AgentApi } from './api-backend.js';
 import { effective, postgresSettings } from './settings.js';
+import { findNameClash } from './unique-name.js';
 
 function makeLogger(config: Config): Logger {
   const level = String(config.log?.level ?? 'info').toLowerCase();
@@ -42,6 +43,14 @@ export async function runAgent(configPath: string | null): Promise<number> {
     onDataWarning: (key, problem) => log.warn({ key }, `ignoring a malformed DCS value: ${problem}`),
     log,
   });
+  const myApiUrl = `${config.restapi.certfile ? 'https' : 'http'}://${config.restapi.connect_address ?? config.restapi.listen}/patroni`;
+  const clash = await findNameClash(dcs, config.name, myApiUrl, log);
+  if (clash) {
+    log.fatal({ other: clash.apiUrl }, `Can't start; there is already a node named '${config.name}' running (its REST API at ${clash.apiUrl} answers). Give each node a unique name.`);
+    await dcs.close().catch(() => undefined);
+    log.flush?.();
+    return 1;
+  }
   const pg = new PostgresControl(postgresSettings(config, eff), { log });
   const fp = fencePaths(config.scope, config.name, eff.postgresql.data_dir);
   const fence = new Fence(fp.state, eff.postgresql.data_dir, fp.log);

@@ -7,9 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { CTL, LocalCluster, type AgentNode } from '../support/cluster.js';
-import { sleep, waitFor } from '../support/ports.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AGENT, CTL, LocalCluster, type AgentNode } from '../support/cluster.js';
+import { freePort, sleep, waitFor } from '../support/ports.js';
+import { spawnManaged } from '../support/procs.js';
 import { Writer } from '../support/writer.js';
 
 const TTL = 10;
@@ -81,6 +83,30 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
       assert.deepEqual(Object.keys(row).filter((k) => ['Cluster', 'Member', 'Host', 'Role', 'State', 'TL'].includes(k)).sort(), ['Cluster', 'Host', 'Member', 'Role', 'State', 'TL']);
       assert.equal(row.Cluster, c.scope);
     }
+  });
+
+  test('a second agent started with an existing member\'s name refuses to start and disturbs nothing', async () => {
+    const twin = replicasOf(primary)[0]!;
+    const cfg = JSON.parse(readFileSync(twin.configPath, 'utf8'));
+    const rest = await freePort();
+    const pgPort = await freePort();
+    cfg.restapi = { listen: `127.0.0.1:${rest}`, connect_address: `127.0.0.1:${rest}` };
+    cfg.postgresql.listen = cfg.postgresql.connect_address = `127.0.0.1:${pgPort}`;
+    cfg.postgresql.data_dir = join(c.root, 'twin-data');
+    const file = join(c.root, 'twin.yml');
+    writeFileSync(file, JSON.stringify(cfg));
+    const logFile = join(c.root, 'twin.log');
+    const p = spawnManaged(process.execPath, [AGENT, file], { logFile });
+    const t = setTimeout(() => p.signal('SIGKILL'), 30_000);
+    const exit = await p.exited;
+    clearTimeout(t);
+    const out = readFileSync(logFile, 'utf8');
+    assert.equal(exit.code, 1, out.slice(-2000));
+    assert.match(out, new RegExp(`already a node named '${twin.name}' running`));
+    assert.equal(existsSync(join(c.root, 'twin-data')), false, 'the twin must not create a data directory');
+    const m = ((await primary.api('/cluster')).body as { members: Array<{ name: string; api_url?: string }> }).members.find((x) => x.name === twin.name);
+    assert.equal(m?.api_url, `${twin.apiBase}/patroni`, 'the real member record is untouched');
+    assert.equal(await twin.status('/replica'), 200);
   });
 
   test('switchover to a named candidate under a concurrent writer: no acknowledged write lost', async () => {
@@ -191,7 +217,6 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
   test('a member tagged nofailover is never promoted, and its decision log says why', async () => {
     // Tag one replica nofailover via its config file, reload it, then kill the primary and the other replica.
     const [keep, other] = replicasOf(primary) as [AgentNode, AgentNode];
-    const { readFileSync, writeFileSync } = await import('node:fs');
     const cfg = JSON.parse(readFileSync(keep.configPath, 'utf8'));
     cfg.tags = { nofailover: true };
     writeFileSync(keep.configPath, JSON.stringify(cfg));
