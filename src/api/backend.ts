@@ -73,6 +73,15 @@ export interface Job {
   readonly params?: Readonly<Record<string, unknown>>;
 }
 
+/** POST /failsafe body (Patroni's fields): the primary that lost the DCS asks us to confirm it. */
+export interface FailsafeRequest {
+  readonly name: string;
+  readonly api_url: string;
+  readonly conn_url?: string;
+  /** Permanent slot name -> LSN (bytes), for replicas to advance their copies. */
+  readonly slots?: Readonly<Record<string, number>>;
+}
+
 export interface RestartRequest {
   readonly restart_pending?: boolean;
   readonly role?: 'master' | 'primary' | 'replica';
@@ -107,6 +116,11 @@ export interface ApiBackend {
   cancelScheduledRestart(): Promise<AdminResult>;
   reload(): Promise<AdminResult>;
   reinitialize(force: boolean): Promise<AdminResult>;
+  /**
+   * A primary that lost the DCS asks this member to confirm it (failsafe mode). 200 "Accepted" means
+   * this member will not race for the lock for ttl seconds; other codes refuse (rest-api.md §3.4).
+   */
+  failsafe(req: FailsafeRequest): AdminResult;
   job(id: string): Job | null;
   jobs(): readonly Job[];
   /** Wake the HA loop now (config patched, request written). */

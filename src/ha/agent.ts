@@ -6,15 +6,17 @@
  * Safety invariant kept here, independently of decide(): a node that believes it holds the leader
  * key arms a timer at its lease deadline (last confirmed renewal + ttl - margin, monotonic clock);
  * if the deadline passes without a newer renewal while PostgreSQL runs as a primary, the timer stops
- * PostgreSQL (immediate) without waiting for the loop.
+ * PostgreSQL (immediate) without waiting for the loop. In failsafe mode a round of POST /failsafe
+ * that every member confirmed counts as a renewal sent when the round started (failsafe.ts).
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Config, EffectiveConfig } from '../config/index.js';
-import { parseHostPort } from '../config/index.js';
 import { DcsUnavailableError } from '../dcs/errors.js';
+import type { FailsafeBody, FailsafePoster } from './failsafe.js';
+import { FailsafeDriver } from './failsafe-driver.js';
 import type { Dcs } from '../dcs/port.js';
-import { EMPTY_CLUSTER, type ClusterView, type MemberTags } from '../dcs/types.js';
+import { EMPTY_CLUSTER, type ClusterView, type MemberData, type MemberTags } from '../dcs/types.js';
 import type { PostgresControl } from '../postgres/index.js';
 import { closeKeptConnections, slotNameFromMember } from '../postgres/index.js';
 import type { PgProbe } from '../postgres/types.js';
@@ -22,11 +24,11 @@ import type { Fence } from '../fence/fence.js';
 import type { Watchdog } from '../watchdog/watchdog.js';
 import { RepeatLimiter } from '../util/repeat-limiter.js';
 import { SafetyDevices } from './safety-devices.js';
-import { VERSION } from '../version.js';
 import { decide } from './decide.js';
 import { DecisionLog } from './decision-log.js';
 import { connOf, errText, Executor, PlanAborted, type DivergedWal } from './executor.js';
-import { fetchPeers, memberRecord, pgRole } from './facts.js';
+import { fetchPeers, httpFailsafePoster, pgRole } from './facts.js';
+import { memberDataOf, memberState, ServiceRegistration } from './member-publish.js';
 import { effective, haSettings } from './settings.js';
 import { SyncApplier, syncSettings } from './sync-apply.js';
 import type { Action, Decision, HaSettings, LocalFacts, PeerStatus, RunningTask } from './types.js';
@@ -45,6 +47,8 @@ export interface AgentDeps {
   readonly fence?: Fence | null;
   /** A watchdog device (watchdog section), or null. */
   readonly watchdog?: Watchdog | null;
+  /** How POST /failsafe reaches peers (default: HTTP with the peers' REST credentials). */
+  readonly failsafePoster?: FailsafePoster;
 }
 
 export class Agent {
@@ -77,8 +81,15 @@ export class Agent {
   private wakePending = false;
   private stopping = false;
   private postmasterWatch: NodeJS.Timeout | null = null;
-  private divergenceCache: { key: string; value: boolean | null } | null = null;
+  private divergenceCache: { key: string; value: boolean | null; at: number } | null = null;
+  /** The leader a divergence check last cleared (verdict: no rewind needed). */
+  private divergenceClearedFor: string | null = null;
   private readonly guards: SafetyDevices;
+  private readonly service: ServiceRegistration;
+  /** A best-effort DCS write found the DCS unreachable in the last cycle (see dcsStep). */
+  private dcsWriteError: string | null = null;
+  /** Failsafe mode, both as the primary (rounds, the /failsafe key) and as a receiver of POST /failsafe. */
+  readonly failsafe: FailsafeDriver;
 
   constructor(d: AgentDeps) {
     this.config = d.config;
@@ -86,9 +97,15 @@ export class Agent {
     this.pg = d.pg;
     this.log = d.log;
     this.limiter = new RepeatLimiter(d.log);
+    this.service = new ServiceRegistration(d.dcs, this.limiter);
     this.guards = new SafetyDevices(d.fence ?? null, d.watchdog ?? null, d.log, this.limiter, () => performance.now());
     this.eff = effective(d.config, null);
     this.settings = haSettings(this.eff);
+    const peerAuth = d.config.ctl?.authentication ?? d.config.restapi.authentication;
+    this.failsafe = new FailsafeDriver({
+      dcs: d.dcs, log: d.log, now: () => performance.now(),
+      post: d.failsafePoster ?? httpFailsafePoster(peerAuth?.username && peerAuth.password ? { username: peerAuth.username, password: String(peerAuth.password) } : null),
+    });
     const self = this;
     this.sync = new SyncApplier(d.dcs, d.pg, d.log, d.config.name);
     this.executor = new Executor({
@@ -113,9 +130,16 @@ export class Agent {
     return Math.min(5000, Math.max(500, this.settings.ttlSeconds * 100));
   }
 
+  /**
+   * The instant this node must no longer accept writes: the later of the last confirmed lease
+   * renewal and the start of the last fully confirmed failsafe round, + ttl - margin. The deadline
+   * timer, the fence process, the watchdog and the health endpoints all read it.
+   */
   leaseDeadline(): number | null {
-    const c = this.dcs.leaseConfirmedAt();
-    return c === null ? null : c + this.settings.ttlSeconds * 1000 - this.marginMs();
+    const lease = this.dcs.leaseConfirmedAt();
+    const failsafe = this.failsafe.state.confirmedAt;
+    if (lease === null && failsafe === null) return null;
+    return Math.max(lease ?? -Infinity, failsafe ?? -Infinity) + this.settings.ttlSeconds * 1000 - this.marginMs();
   }
 
   /** Lock held and its deadline not passed: what the health endpoints call "leader". */
@@ -126,6 +150,7 @@ export class Agent {
 
   setHoldsLock(held: boolean): void {
     this.holdsLock = held;
+    if (!held) this.failsafe.state.lockLost();
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
     const d = this.leaseDeadline();
@@ -139,6 +164,7 @@ export class Agent {
     if (performance.now() < d) { this.setHoldsLock(true); return; } // renewed meanwhile: re-arm
     this.log.error('leader lease deadline passed without a confirmed renewal: stopping PostgreSQL now');
     this.holdsLock = false;
+    this.failsafe.state.lockLost();
     this.markNotRunning();
     await this.pg.stop('immediate').catch(() => false);
     this.wakeup();
@@ -190,17 +216,26 @@ export class Agent {
   }
 
   private async readCluster(): Promise<ClusterView> {
+    const writeError = this.dcsWriteError;
+    this.dcsWriteError = null;
+    if (writeError !== null && this.settings.failsafeMode && this.holdsLock) {
+      // The DCS failed a write a moment ago: spend no retry_timeout on a read, run the round now.
+      this.dcsError = writeError;
+      return this.view ?? EMPTY_CLUSTER;
+    }
     try {
       const v = await this.dcs.getCluster();
       this.limiter.success('DCS read');
       this.view = v;
       this.viewAt = performance.now();
       this.dcsError = null;
+      this.failsafe.sawView(v);
       return v;
     } catch (e) {
-      if (!(e instanceof DcsUnavailableError)) throw e;
-      this.limiter.failure('DCS read', e.message);
-      this.dcsError = e.message;
+      // Any failure to read counts as "DCS not accessible" (issue 5): a stale view must not be acted on.
+      const msg = errText(e);
+      this.limiter.failure('DCS read', msg);
+      this.dcsError = msg || 'unknown DCS error';
       return this.view ?? EMPTY_CLUSTER;
     }
   }
@@ -227,7 +262,7 @@ export class Agent {
       this.limiter.success('HA action');
     } catch (e) {
       if (e instanceof PlanAborted) { this.log.info({ reason: e.message }, 'plan aborted; deciding again'); this.wakePending = true; }
-      else if (e instanceof DcsUnavailableError) { this.dcsError = e.message; this.wakePending = true; }
+      else if (e instanceof DcsUnavailableError) { this.dcsError = e.message; this.dcsWriteError = e.message; this.wakePending = true; }
       else this.limiter.failure('HA action', errText(e), { actions: decision.actions.map((a) => a.kind) });
     }
     await this.afterActions(view, decision.actions.some((a) => !DCS_ONLY_ACTIONS.has(a.kind)));
@@ -240,21 +275,42 @@ export class Agent {
     const probe = touchedPostgres || this.task || !this.probe ? await this.pg.probe() : this.probe;
     this.probe = probe;
     if (this.dcsError) return;
-    if (this.holdsLock && probe.running && !probe.inRecovery && this.eff.postgresql.use_slots) {
+    const primary = this.holdsLock && probe.running && !probe.inRecovery;
+    if (primary && this.eff.postgresql.use_slots) {
       const wanted = [...view.members.keys()].filter((m) => m !== this.name).map(slotNameFromMember);
       await this.pg.ensurePhysicalSlots(wanted).then(
         () => this.limiter.success('replication slot sync'),
         (e: unknown) => this.limiter.failure('replication slot sync', errText(e)),
       );
-      if (probe.walPosition !== null) await this.dcs.setStatus({ optime: probe.walPosition }).catch(() => undefined);
+      const lsn = probe.walPosition;
+      if (lsn !== null) await this.dcsStep('writing /status', () => this.dcs.setStatus({ optime: lsn }));
     }
-    if (this.holdsLock && probe.running && !probe.inRecovery) await this.applySync(view);
-    else this.sync.reset();
-    await this.registerService(probe);
-    await this.dcs.touchMember(this.memberData(probe)).then(
-      () => this.limiter.success('publishing the member record'),
-      (e: unknown) => this.limiter.failure('publishing the member record', errText(e)),
-    );
+    if (!primary) this.sync.reset();
+    else if (!this.dcsWriteError) await this.applySync(view);
+    const member = this.memberData(probe);
+    if (this.lockValid()) {
+      await this.dcsStep('writing the /failsafe key', () => this.failsafe.maintainKey(view, this.name, member.api_url, this.settings.failsafeMode));
+    }
+    if (!this.dcsWriteError) await this.service.update(primary, probe, member);
+    await this.dcsStep('publishing the member record', () => this.dcs.touchMember(member));
+  }
+
+  /**
+   * One best-effort DCS write of afterActions. Once one finds the DCS unreachable the cycle's other
+   * writes are skipped (each would wait retry_timeout), and the next cycle starts at once: with
+   * failsafe mode on, a lock holder then goes straight to its failsafe round (readCluster), as
+   * Patroni handles a failed leader update in the same cycle, so the round comes well before the
+   * lease deadline.
+   */
+  private async dcsStep(what: string, write: () => Promise<unknown>): Promise<void> {
+    if (this.dcsWriteError !== null) return;
+    try {
+      await write();
+      this.limiter.success(what);
+    } catch (e) {
+      this.limiter.failure(what, errText(e));
+      if (e instanceof DcsUnavailableError) { this.dcsWriteError = errText(e); this.wakePending = true; }
+    }
   }
 
   /**
@@ -266,24 +322,6 @@ export class Agent {
     await this.sync.apply(view, syncSettings(this.eff)).then(
       () => this.limiter.success('synchronous replication'),
       (err: unknown) => this.limiter.failure('synchronous replication', errText(err)),
-    );
-  }
-
-  /**
-   * Consul's register_service: keep the local database registered with a tag for its role, so DNS
-   * names like primary.<scope>.service.consul follow the leader. Only adapters that can do it
-   * (Consul) expose registerService; the call is repeated only when the role changes.
-   */
-  private registeredRole: string | null = null;
-  private async registerService(probe: PgProbe): Promise<void> {
-    const d = this.dcs as { registerService?: (role: string, apiUrl: string, connUrl?: string) => Promise<boolean> };
-    if (typeof d.registerService !== 'function') return;
-    const role = !probe.running ? 'stopped' : this.holdsLock && !probe.inRecovery ? 'primary' : 'replica';
-    if (role === this.registeredRole || role === 'stopped') return;
-    const m = this.memberData(probe);
-    await d.registerService(role, m.api_url, m.conn_url).then(
-      () => { this.registeredRole = role; this.limiter.success('service registration'); },
-      (e: unknown) => this.limiter.failure('service registration', errText(e)),
     );
   }
 
@@ -316,7 +354,13 @@ export class Agent {
   private async localFacts(view: ClusterView, probe: PgProbe): Promise<LocalFacts> {
     const leader = view.leader?.member ?? null;
     let peers = new Map<string, PeerStatus | null>();
-    if (leader === null && !this.dcsError && probe.dataDir === 'initialized') peers = await fetchPeers(view, this.name);
+    const failsafeNames = this.settings.failsafeMode ? view.failsafe : null;
+    if (leader === null && !this.dcsError && probe.dataDir === 'initialized') peers = await fetchPeers(view, this.name, 2000, failsafeNames);
+    const runningPrimary = probe.running && !probe.inRecovery;
+    const failsafe = await this.failsafe.maybeRound(
+      { dcsError: this.dcsError, settings: this.settings, lockValid: this.lockValid(), runningPrimary, deadline: this.leaseDeadline() },
+      this.name, this.failsafeBody(probe),
+    );
     return {
       name: this.name,
       tags: this.tags(),
@@ -340,18 +384,34 @@ export class Agent {
       peers,
       canBootstrap: this.config.bootstrap !== undefined,
       rewindFailed: this.rewindFailed,
+      failsafe,
+      failsafeSender: this.failsafe.state.sender,
     };
   }
 
-  /** Ask PostgreSQL whether following `leader` needs pg_rewind (only when about to (re)start following it). */
+  /** What this primary tells its peers in POST /failsafe (no permanent slots are managed yet). */
+  private failsafeBody(probe: PgProbe): FailsafeBody {
+    const m = this.memberData(probe);
+    return { name: this.name, conn_url: m.conn_url, api_url: m.api_url };
+  }
+
+  /**
+   * Ask PostgreSQL whether following `leader` needs pg_rewind: when about to (re)start following it,
+   * and while following it until one check gave a verdict. A check made while the new leader was
+   * still promoting cannot tell (null); a standby whose WAL ran past the fork point would otherwise
+   * follow that leader forever without streaming (found by the chaos suite, restart-all). An
+   * undecided answer is reused for at most 5 s, so an unreachable leader does not slow every cycle.
+   */
   private async divergence(view: ClusterView, probe: PgProbe, leader: string | null): Promise<boolean | null> {
     if (leader === null || leader === this.name || probe.dataDir !== 'initialized' || this.task) return null;
-    if (probe.running && probe.inRecovery && probe.following === leader) return false;
+    if (probe.running && probe.inRecovery && probe.following === leader && this.divergenceClearedFor === leader) return false;
     const key = `${leader}|${view.leader?.version}|${probe.timeline}|${probe.running}`;
-    if (this.divergenceCache?.key === key) return this.divergenceCache.value;
+    const c = this.divergenceCache;
+    if (c?.key === key && (c.value !== null || performance.now() - c.at < 5000)) return c.value;
     let value: boolean | null = null;
     try { value = await this.pg.needsRewind(connOf(view, leader)); } catch { value = null; }
-    this.divergenceCache = { key, value };
+    this.divergenceCache = { key, value, at: performance.now() };
+    this.divergenceClearedFor = value === false ? leader : null;
     return value;
   }
 
@@ -360,28 +420,11 @@ export class Agent {
   }
 
   memberState(probe: PgProbe): string {
-    if (this.task?.kind === 'clone' || this.task?.kind === 'reinit') return 'creating replica';
-    if (this.task?.kind === 'bootstrap') return 'initializing new cluster';
-    if (this.task?.kind === 'rewind') return 'rewinding';
-    if (probe.running) return 'running';
-    if (this.crashedAt !== null) return 'crashed';
-    return probe.postmasterPid ? 'starting' : 'stopped';
+    return memberState(this.task, this.crashedAt, probe);
   }
 
-  memberData(probe: PgProbe) {
-    const pgc = this.eff.postgresql;
-    const connect = parseHostPort(pgc.connect_address);
-    const api = this.config.restapi.connect_address ?? this.config.restapi.listen;
-    const scheme = this.config.restapi.certfile ? 'https' : 'http';
-    return memberRecord({
-      probe,
-      state: this.memberState(probe),
-      connUrl: `postgres://${connect.host.includes(':') ? `[${connect.host}]` : connect.host}:${connect.port}/${pgc.database ?? 'postgres'}`,
-      apiUrl: `${scheme}://${api}/patroni`,
-      version: VERSION,
-      tags: this.tags(),
-      pause: this.settings.pause,
-    });
+  memberData(probe: PgProbe): MemberData {
+    return memberDataOf(this.config, this.eff, probe, this.memberState(probe), this.settings.pause);
   }
 
   role(): 'primary' | 'replica' | 'uninitialized' | 'demoted' {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type {
-  AdminResult, ApiBackend, HealthFacts, Job, NodeStatus, RaftJobKind, RestartRequest, SwitchoverRequest,
+  AdminResult, ApiBackend, FailsafeRequest, HealthFacts, Job, NodeStatus, RaftJobKind, RestartRequest, SwitchoverRequest,
 } from '../api/backend.js';
 import { DcsUnavailableError } from '../dcs/errors.js';
 import type { RaftJobs } from '../raft/jobs.js';
@@ -51,6 +51,8 @@ export class AgentApi implements ApiBackend {
       ...(p.running && !p.inRecovery ? { replication: p.replication.map((r) => ({ application_name: r.applicationName, state: r.state ?? '', sync_state: r.syncState ?? '' })) } : {}),
       ...(a.settings.pause ? { pause: true } : {}),
       ...(view && view.leader === null ? { cluster_unlocked: true } : {}),
+      // Patroni shows the key only while true: the primary runs on failsafe confirmations.
+      ...(a.failsafe.state.active && a.lockValid() ? { failsafe_mode_is_active: true } : {}),
       ...(a.viewAt ? { dcs_last_seen: Math.round(Date.now() / 1000 - (performance.now() - a.viewAt) / 1000) } : {}),
       tags: a.tags() as Record<string, unknown>,
       ...(p.sysid ? { database_system_identifier: p.sysid } : {}),
@@ -216,6 +218,18 @@ export class AgentApi implements ApiBackend {
     } catch (e) {
       return { status: 503, body: `reinitialize failed: ${errText(e)}` };
     }
+  }
+
+  /** POST /failsafe from a primary that lost the DCS (failsafe-driver.ts decides and remembers). */
+  failsafe(req: FailsafeRequest): AdminResult {
+    const a = this.agent;
+    const p = a.probe;
+    const v = a.failsafe.receive({
+      failsafeMode: a.settings.failsafeMode,
+      runningPrimary: !!p?.running && !p.inRecovery,
+      knownLeader: a.view?.leader?.member ?? null,
+    }, req.name);
+    return { status: v.status, body: v.message };
   }
 
   job(id: string): Job | null { return this.jobList.find((j) => j.id === id) ?? null; }

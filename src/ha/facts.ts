@@ -4,15 +4,38 @@
  */
 import type { ClusterView, MemberData, MemberTags } from '../dcs/types.js';
 import type { PgProbe } from '../postgres/types.js';
+import type { FailsafePoster } from './failsafe.js';
 import type { PeerStatus } from './types.js';
 
-/** GET <api_url> of every other member, in parallel, `timeoutMs` each; null = unreachable. */
-export async function fetchPeers(view: ClusterView, me: string, timeoutMs = 2000): Promise<Map<string, PeerStatus | null>> {
+/**
+ * GET <api_url> of every other member, in parallel, `timeoutMs` each; null = unreachable.
+ * `extra` (name -> api_url) adds members known only from /failsafe (failsafe mode): a primary cut
+ * off from the DCS loses its member key, yet must still be seen alive by the race.
+ */
+export async function fetchPeers(view: ClusterView, me: string, timeoutMs = 2000, extra: Readonly<Record<string, string>> | null = null): Promise<Map<string, PeerStatus | null>> {
+  const urls = new Map<string, string>();
+  for (const [name, url] of Object.entries(extra ?? {})) urls.set(name, url);
+  for (const m of view.members.values()) urls.set(m.name, m.data.api_url);
+  urls.delete(me);
   const out = new Map<string, PeerStatus | null>();
-  await Promise.all([...view.members.values()].filter((m) => m.name !== me).map(async (m) => {
-    out.set(m.name, await fetchPeer(m.name, m.data.api_url, timeoutMs));
-  }));
+  await Promise.all([...urls].map(async ([name, url]) => { out.set(name, await fetchPeer(name, url, timeoutMs)); }));
   return out;
+}
+
+/**
+ * POST /failsafe over HTTP(S) with fetch, JSON body, Basic credentials when the peers' REST API
+ * needs them (Patroni: ctl.authentication, else restapi.authentication). The timeout covers the
+ * whole exchange including the body.
+ */
+export function httpFailsafePoster(auth: { readonly username: string; readonly password: string } | null): FailsafePoster {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (auth) headers['authorization'] = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  return async (url, body, timeoutMs) => {
+    // AbortSignal.timeout takes whole milliseconds only.
+    const signal = AbortSignal.timeout(Math.max(1, Math.floor(timeoutMs)));
+    const r = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body), signal });
+    return { status: r.status, text: await r.text() };
+  };
 }
 
 export async function fetchPeer(name: string, apiUrl: string, timeoutMs: number): Promise<PeerStatus | null> {

@@ -38,6 +38,7 @@ export function haSettings(eff: EffectiveConfig): HaSettings {
     synchronousMode: eff.synchronous_mode,
     synchronousModeStrict: eff.synchronous_mode_strict,
     checkTimeline: eff.check_timeline,
+    failsafeMode: eff.failsafe_mode,
   };
 }
 

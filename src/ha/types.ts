@@ -112,6 +112,21 @@ export interface PeerStatus {
   readonly inRecovery: boolean;
 }
 
+/** Failsafe mode: the outcome of this cycle's POST /failsafe round (failsafe.ts). */
+export interface FailsafeRoundResult {
+  /** Every other member of the last known /failsafe list answered 200 "Accepted" (vacuously true when none is listed). */
+  readonly ok: boolean;
+  /** One readable clause for the reason: "all 2 members confirmed failsafe", "member node2 did not confirm (timeout)". */
+  readonly detail: string;
+}
+
+/** Failsafe mode: the member that last confirmed to us over POST /failsafe that it runs as primary. */
+export interface FailsafeSender {
+  readonly name: string;
+  /** When its POST arrived (monotonic ms, this process). */
+  readonly receivedAt: MonoMs;
+}
+
 export interface LocalFacts {
   readonly name: string;
   readonly tags: MemberTags;
@@ -131,6 +146,13 @@ export interface LocalFacts {
   readonly canBootstrap: boolean;
   /** Last rewind attempt failed against the current leader. */
   readonly rewindFailed: boolean;
+  /**
+   * Failsafe mode, DCS unreachable, this node a running primary holding the lock: the result of the
+   * round of POST /failsafe the agent ran this cycle. null when no round ran.
+   */
+  readonly failsafe: FailsafeRoundResult | null;
+  /** The last primary whose POST /failsafe this node accepted (null: none); rules apply the ttl window. */
+  readonly failsafeSender: FailsafeSender | null;
 }
 
 /** The settings decide() needs (effective config: dynamic from DCS overlaid by local). */
@@ -147,6 +169,8 @@ export interface HaSettings {
   readonly synchronousMode: boolean;
   readonly synchronousModeStrict: boolean;
   readonly checkTimeline: boolean;
+  /** Dynamic failsafe_mode: a primary that loses the DCS may stay primary while every member confirms it. */
+  readonly failsafeMode: boolean;
 }
 
 export type DecideFn = (view: ClusterView, local: LocalFacts, settings: HaSettings, now: { mono: MonoMs; wall: number }) => Decision;

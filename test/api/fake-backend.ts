@@ -3,7 +3,7 @@
  * It records every admin call so tests can check what the API passed on.
  */
 import type {
-  AdminResult, ApiBackend, HealthFacts, Job, NodeStatus, RestartRequest, SwitchoverRequest,
+  AdminResult, ApiBackend, FailsafeRequest, HealthFacts, Job, NodeStatus, RestartRequest, SwitchoverRequest,
 } from '../../src/api/backend.js';
 import { DcsUnavailableError } from '../../src/dcs/errors.js';
 import { EMPTY_CLUSTER, type ClusterView } from '../../src/dcs/types.js';
@@ -86,6 +86,9 @@ export class FakeBackend implements ApiBackend {
   cancelScheduledRestart(): Promise<AdminResult> { return this.admin('cancelScheduledRestart'); }
   reload(): Promise<AdminResult> { return this.admin('reload'); }
   reinitialize(force: boolean): Promise<AdminResult> { return this.admin('reinitialize', force); }
+  /** Answers like a replica with failsafe mode on: "Accepted" unless failsafeAnswer says otherwise. */
+  failsafeAnswer: AdminResult = { status: 200, body: 'Accepted' };
+  failsafe(req: FailsafeRequest): AdminResult { this.calls.push({ op: 'failsafe', arg: req }); return this.failsafeAnswer; }
   job(id: string): Job | null { return this.jobList.find((j) => j.id === id) ?? null; }
   jobs(): readonly Job[] { return this.jobList; }
   wakeup(): void { this.wakeups++; }

@@ -64,6 +64,8 @@ export const localArb: fc.Arbitrary<LocalFacts> = fc.record({
   dcsError: rarely(fc.constant('etcd unavailable')), task: rarely(taskArb),
   crashedAt: rarely(fc.integer({ min: T0.mono - 600_000, max: T0.mono })),
   peers: fc.array(peerArb, { maxLength: 3 }), canBootstrap: fc.boolean(), rewindFailed: fc.boolean(),
+  failsafe: rarely(fc.record({ ok: fc.boolean(), detail: fc.constant('all 2 members confirmed failsafe') })),
+  failsafeSender: rarely(fc.record({ name, receivedAt: fc.integer({ min: T0.mono - 60_000, max: T0.mono }) })),
 }).map((l) => {
   const initialized = l.dataDir === 'initialized';
   const running = initialized && l.running;
@@ -78,13 +80,14 @@ export const localArb: fc.Arbitrary<LocalFacts> = fc.record({
     },
     holdsLock: l.holdsLock, leaseDeadline: l.leaseDeadline, dcsError: l.dcsError, task: l.task, crashedAt: l.crashedAt,
     peers: peerMap, canBootstrap: l.canBootstrap, rewindFailed: l.rewindFailed,
+    failsafe: l.failsafe, failsafeSender: l.failsafeSender,
   };
 });
 
 export const settingsArb: fc.Arbitrary<HaSettings> = fc.record({
   pause: fc.integer({ min: 0, max: 3 }).map((n) => n === 0), useRewind: fc.boolean(), removeDataDirectoryOnRewindFailure: fc.boolean(),
   removeDataDirectoryOnDivergedTimelines: fc.boolean(), synchronousMode: fc.boolean(), checkTimeline: fc.boolean(),
-  primaryStartTimeoutSeconds: fc.constantFrom(0, 300),
+  primaryStartTimeoutSeconds: fc.constantFrom(0, 300), failsafeMode: fc.boolean(),
 }).map((s) => settings(s));
 
 export const nowArb = fc.integer({ min: -20_000, max: 20_000 }).map((d) => ({ mono: T0.mono + d, wall: T0.wall + d }));

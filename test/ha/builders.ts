@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ClusterView, FailoverRequest, HistoryLine, Member, MemberTags } from '../../src/dcs/types.js';
 import { decide } from '../../src/ha/decide.js';
-import type { ActionKind, Decision, HaSettings, LocalFacts, LocalPostgres, MonoMs, PeerStatus, RunningTask } from '../../src/ha/types.js';
+import type { ActionKind, Decision, FailsafeRoundResult, FailsafeSender, HaSettings, LocalFacts, LocalPostgres, MonoMs, PeerStatus, RunningTask } from '../../src/ha/types.js';
 
 export const MIB = 1024 * 1024;
 export const SYSID = '7000000000000000001';
@@ -18,7 +18,7 @@ export function settings(over: Partial<HaSettings> = {}): HaSettings {
     ttlSeconds: 30, loopWaitSeconds: 10, retryTimeoutSeconds: 10, maximumLagOnFailover: MIB,
     primaryStartTimeoutSeconds: 300, pause: false, useRewind: false, removeDataDirectoryOnRewindFailure: false,
     removeDataDirectoryOnDivergedTimelines: false, synchronousMode: false, synchronousModeStrict: false,
-    checkTimeline: false, ...over,
+    checkTimeline: false, failsafeMode: false, ...over,
   };
 }
 
@@ -37,6 +37,8 @@ export interface ViewOpts {
   members?: Member[]; initialize?: string | null; failover?: FailoverRequest | null;
   sync?: { leader: string | null; standbys: string[] } | null; history?: HistoryLine[] | null;
   optime?: number; hasConfig?: boolean;
+  /** The /failsafe key (member name -> api_url). */
+  failsafe?: Record<string, string> | null;
 }
 
 function view(leader: string | null, o: ViewOpts, defaultHistory: HistoryLine[] | null = []): ClusterView {
@@ -50,7 +52,7 @@ function view(leader: string | null, o: ViewOpts, defaultHistory: HistoryLine[] 
     failover: o.failover ? { value: o.failover, version: '3' } : null,
     sync: o.sync ? { value: { leader: o.sync.leader, sync_standby: o.sync.standbys }, version: '4' } : null,
     history: history === null ? null : { value: history, version: '2' },
-    failsafe: null,
+    failsafe: o.failsafe ?? null,
     status: o.optime === undefined ? null : { optime: o.optime },
     revision: '10',
   };
@@ -74,6 +76,7 @@ export interface LocalOpts {
   holdsLock?: boolean; leaseDeadline?: MonoMs | null; dcsError?: string | null; task?: RunningTask | null;
   crashedAt?: MonoMs | null; peers?: ReadonlyMap<string, PeerStatus | null>; canBootstrap?: boolean;
   rewindFailed?: boolean; needsRewind?: boolean | null; standbySignal?: boolean; controlState?: string | null;
+  failsafe?: FailsafeRoundResult | null; failsafeSender?: FailsafeSender | null;
 }
 
 function local(name: string, pg: Omit<LocalPostgres, 'sysid' | 'timeline' | 'walPosition' | 'following' | 'needsRewind' | 'standbySignal' | 'controlState'>, o: LocalOpts): LocalFacts {
@@ -87,6 +90,7 @@ function local(name: string, pg: Omit<LocalPostgres, 'sysid' | 'timeline' | 'wal
     holdsLock: o.holdsLock ?? false, leaseDeadline: o.leaseDeadline ?? null, dcsError: o.dcsError ?? null,
     task: o.task ?? null, crashedAt: o.crashedAt ?? null, peers: o.peers ?? new Map(),
     canBootstrap: o.canBootstrap ?? true, rewindFailed: o.rewindFailed ?? false,
+    failsafe: o.failsafe ?? null, failsafeSender: o.failsafeSender ?? null,
   };
 }
 

@@ -1,10 +1,11 @@
 /**
- * Admin endpoints: reload, restart, reinitialize, switchover, failover (rest-api.md §3.4). This file
+ * Admin endpoints: reload, restart, reinitialize, switchover, failover, and the internal POST
+ * /failsafe between members (rest-api.md §3.4). This file
  * only parses and validates bodies; every decision about whether the action is possible (Patroni's
  * 400/412/503 cases) is the backend's, which turns the request into a DCS record or a job.
  */
-import type { AdminResult, RestartRequest, SwitchoverRequest } from '../backend.js';
-import { bool, num, str, validateBody } from '../body.js';
+import type { AdminResult, FailsafeRequest, RestartRequest, SwitchoverRequest } from '../backend.js';
+import { bool, isPlainObject, num, str, validateBody } from '../body.js';
 import { RequestError, type ApiResponse, type Handler, type Route } from '../types.js';
 
 /** AdminResult -> response: text bodies become {"message"} on success and {"error"} on failure. */
@@ -88,6 +89,40 @@ const cancelSwitchover: Handler = async (req, { backend }) => {
   return adminResponse(await backend.cancelScheduledSwitchover());
 };
 
+/**
+ * Parses a POST /failsafe body. Unknown fields are ignored, unlike the operator endpoints: the
+ * sender is another member's agent (possibly a newer Patroni), not a person who mistyped a key.
+ */
+export function parseFailsafeBody(body: unknown): FailsafeRequest {
+  if (!isPlainObject(body)) throw new RequestError(400, 'request body: expected a JSON object with name and api_url');
+  const text = (key: string, required: boolean): string | undefined => {
+    const v = body[key];
+    if (v === undefined && !required) return undefined;
+    if (typeof v !== 'string' || v === '') throw new RequestError(400, `field "${key}": expected a non-empty string, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
+    return v;
+  };
+  const slots = body['slots'];
+  if (slots !== undefined && slots !== null) {
+    if (!isPlainObject(slots)) throw new RequestError(400, 'field "slots": expected an object of slot names to LSNs');
+    for (const [k, v] of Object.entries(slots)) {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RequestError(400, `field "slots.${k}": expected an LSN as a number, got ${JSON.stringify(v)}`);
+    }
+  }
+  const conn = text('conn_url', false);
+  return {
+    name: text('name', true)!,
+    api_url: text('api_url', true)!,
+    ...(conn !== undefined ? { conn_url: conn } : {}),
+    ...(isPlainObject(slots) ? { slots: slots as Record<string, number> } : {}),
+  };
+}
+
+/** Patroni's sender compares the body with the bare text "Accepted", so answers are plain text. */
+const failsafe: Handler = (req, { backend }) => {
+  const r = backend.failsafe(parseFailsafeBody(req.body));
+  return { status: r.status, text: { contentType: 'text/plain; charset=utf-8', body: typeof r.body === 'string' ? r.body : JSON.stringify(r.body) } };
+};
+
 export const adminRoutes: readonly Route[] = [
   { method: 'POST', path: '/reload', body: 'optional', handler: reload },
   { method: 'POST', path: '/restart', body: 'optional', handler: restart },
@@ -96,4 +131,5 @@ export const adminRoutes: readonly Route[] = [
   { method: 'POST', path: '/switchover', body: 'required', handler: switchoverHandler('switchover') },
   { method: 'POST', path: '/failover', body: 'required', handler: switchoverHandler('failover') },
   { method: 'DELETE', path: '/switchover', body: 'optional', handler: cancelSwitchover },
+  { method: 'POST', path: '/failsafe', body: 'required', handler: failsafe },
 ];

@@ -2,6 +2,8 @@
  * The read-only endpoints: health checks, /patroni, /cluster, /history, /config, /failsafe,
  * /metrics and /history/decisions (/jobs and /raft are in raft.ts). None needs credentials (as in Patroni).
  */
+import { DcsUnavailableError } from '../../dcs/errors.js';
+import type { ClusterView } from '../../dcs/types.js';
 import { clusterSummary } from '../cluster-json.js';
 import { HEALTH_PATHS, healthStatus } from '../health.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from '../metrics.js';
@@ -34,9 +36,19 @@ const config: Handler = async (_req, { backend }) => {
   return current ? { status: 200, json: current.value } : errorResponse(502, 'the dynamic configuration is not in the DCS yet');
 };
 
+/**
+ * The /failsafe member list. While the DCS is unreachable (exactly when failsafe matters) the list
+ * from the last view the loop read is shown, as Patroni shows its cached copy.
+ */
 const failsafe: Handler = async (_req, { backend }) => {
-  const view = await backend.cluster();
-  return view.failsafe ? { status: 200, json: view.failsafe } : errorResponse(502, 'failsafe mode is not active (no /failsafe key)');
+  let view: ClusterView | null;
+  try {
+    view = await backend.cluster();
+  } catch (e) {
+    if (!(e instanceof DcsUnavailableError)) throw e;
+    view = backend.lastCluster();
+  }
+  return view?.failsafe ? { status: 200, json: view.failsafe } : errorResponse(502, 'failsafe mode is not active (no /failsafe key)');
 };
 
 const metrics: Handler = (_req, { backend }) => ({

@@ -1,6 +1,6 @@
 /**
  * Am I the healthiest node to take the free leader lock? (Patroni's is_healthiest_node.)
- * Checks, in order: my own eligibility (tags, /sync), a running primary's timeline, the failover
+ * Checks, in order: my own eligibility (tags, /sync, /failsafe), a running primary's timeline, the failover
  * key, my lag behind the last known leader position, the timeline, then every reachable peer's
  * /patroni answer: a peer still running as primary, a peer ahead of me, or an equal peer with a
  * higher failover_priority each stop me. The verdict's `why` names the deciding fact.
@@ -22,6 +22,12 @@ function eligibility(ctx: RuleContext): Exclude<Verdict, { kind: 'compare' }> | 
     return { kind: 'yes', why: 'I am still running as a primary' };
   }
   if (!inSync(syncAllowed(ctx), ctx.me)) return { kind: 'no', why: 'I am not a synchronous standby listed in /sync', notAllowed: true };
+  // Patroni: in failsafe mode only members the last leader listed may win (a new node, or one
+  // restored from a backup, knows nothing the old primary may have acknowledged meanwhile).
+  const listed = ctx.view.failsafe;
+  if (ctx.settings.failsafeMode && listed !== null && Object.keys(listed).length > 0 && !(ctx.me in listed)) {
+    return { kind: 'no', why: 'I am not in the /failsafe member list (failsafe mode)', notAllowed: true };
+  }
   return null;
 }
 
