@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: benchmarks, not tests. Prints a table and writes bench/results/*.json.
- * BENCH=name runs one (dcs-latency, raft-storage, failover; see failover.ts for its own variables).
+ * BENCH=name runs one (dcs-latency, raft-storage, raft-latency, failover; see failover.ts for its own variables).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchDcsLatency } from './dcs-latency.js';
 import { benchFailover } from './failover.js';
 import { idleRows, summarise } from './failover-report.js';
+import { benchRaftClientLatency, compareWithEtcd } from './raft-client-latency.js';
 import { benchRaftStorage } from './raft-storage.js';
 import { checkSvg } from './timeline-svg.js';
 
@@ -42,6 +43,13 @@ async function main(): Promise<void> {
     console.log('\nRaft log store: fsync\'d single-entry persists');
     console.table([r]);
     writeFileSync('bench/results/raft-storage.json', JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2));
+  }
+  if (which === 'all' || which === 'raft-latency') {
+    const rows = await benchRaftClientLatency();
+    console.log('\nBuilt-in Raft store: sequential 200-byte puts through the client API, three local nodes, fsync on (ms)');
+    console.table(rows);
+    for (const line of compareWithEtcd(rows)) console.log(line);
+    writeFileSync('bench/results/raft-latency.json', JSON.stringify({ at: new Date().toISOString(), rows }, null, 2));
   }
   if (which === 'all' || which === 'failover') await failover();
 }

@@ -12,6 +12,7 @@ import { DCS_SECTIONS, UNSUPPORTED_DCS_SECTIONS, etcdHosts } from './dcs.js';
 import { DEFAULT_TIMING, timingProblem, type Timing } from './dynamic.js';
 import { booleanWord } from './fields.js';
 import { problemAbout, type Problem } from './problem.js';
+import { checkRaftSection } from './raft.js';
 import { isPlainObject } from './unknown-keys.js';
 
 type Raw = Record<string, unknown>;
@@ -206,6 +207,7 @@ export function checkRules(raw: Raw, opts: RuleOptions = {}): Problem[] {
     ...checkTiming(raw),
     ...checkAddresses(raw),
     ...checkTags(raw),
+    ...checkRaftSection(raw),
     ...(opts.checkBinaries === false ? [] : checkBinDir(raw)),
   ];
 }

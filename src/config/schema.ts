@@ -9,6 +9,7 @@
  */
 import * as z from 'zod';
 import { dynamicConfigSchema, MIN_LOOP_WAIT, MIN_RETRY_TIMEOUT, MIN_TTL } from './dynamic.js';
+import { raftSectionSchema } from './raft.js';
 import {
   bool, int, listOrCommaString, nonEmpty, oneOf, openSection, scalar, scalarMap, seconds, secret, section, str,
   stringList, stringMap,
@@ -83,18 +84,6 @@ const consulSchema = section('consul', {
   service_check_interval: z.union([z.string(), z.number()], { error: 'expected an interval such as "5s"' }).default('5s'),
   service_check_tls_server_name: str('a host name').optional(),
 });
-
-/**
- * Built-in Raft DCS. Patroni's keys are typed; QLUSTER's own settings (cluster.node-timeout, ...)
- * are defined by another issue, so unknown keys pass through untouched and are not checked.
- */
-const raftSchema = z.looseObject({
-  data_dir: path('a directory path'),
-  self_addr: str('an address "host:port"').optional(),
-  bind_addr: str('an address "host:port"').optional(),
-  partner_addrs: listOrCommaString('Raft peer addresses "host:port"').optional(),
-  password: secret('a password').optional(),
-}, { error: 'expected the raft section to be a mapping of keys to values' });
 
 const bootstrapSchema = openSection('bootstrap', {
   dcs: dynamicConfigSchema.prefault({}),
@@ -235,7 +224,8 @@ export const configSchema = section('configuration', {
   etcd: etcdSchema('etcd').optional(),
   etcd3: etcdSchema('etcd3').optional(),
   consul: consulSchema.optional(),
-  raft: raftSchema.optional(),
+  // Built-in Raft DCS: Patroni's keys plus QLUSTER's settings (raft.ts).
+  raft: raftSectionSchema.optional(),
   // Patroni DCS kinds we do not implement: declared so that rules.ts can say so clearly.
   zookeeper: z.unknown().optional(),
   exhibitor: z.unknown().optional(),

@@ -1,8 +1,8 @@
 /**
  * Arbiter mode (`orchestrator --raft-only CONFIG`): a Raft voter with no PostgreSQL, so a cluster of
  * two data nodes has a third vote and survives the loss of either. It reads only `scope`,
- * `namespace`, `raft:` (self_addr, bind_addr, partner_addrs, data_dir, password, node-timeout,
- * heartbeat-interval, join) and `restapi.listen` from the agent's YAML format; every other section
+ * `namespace`, `raft:` (self_addr, bind_addr, partner_addrs, data_dir, password, join and every
+ * QLUSTER setting, checked as at config load) and `restapi.listen` from the agent's YAML format; every other section
  * is ignored, so a data node's file works too. The optional REST API answers GET /raft, GET /health
  * (200 while a Raft leader is known, else 503) and GET /jobs.
  *
@@ -12,8 +12,11 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import yaml from 'js-yaml';
-import { parseDurationMs, raftJobsPrefix } from '../dcs/raft/embedded.js';
+import { qlusterSettingsOf, raftSectionSchema } from '../config/raft.js';
+import { raftJobsPrefix } from '../dcs/raft/embedded.js';
+import type { QlusterRaftSettings } from './core/index.js';
 import { addressOf, RaftNode, type RaftNodeLogger } from './node.js';
+import { nodeOptionsFromQluster } from './qluster-options.js';
 
 export interface ArbiterSettings {
   readonly scope: string;
@@ -25,6 +28,8 @@ export interface ArbiterSettings {
   readonly password: string | null;
   readonly electionMs: number;
   readonly heartbeatMs: number;
+  /** Every QLUSTER setting, defaults filled in (electionMs/heartbeatMs repeat two of them). */
+  readonly qluster: QlusterRaftSettings;
   readonly join: boolean;
   /** "host:port" for the REST API, or null for none. */
   readonly restListen: string | null;
@@ -49,8 +54,16 @@ export function arbiterSettings(doc: unknown): ArbiterSettings {
   const partners = (Array.isArray(rawPartners) ? rawPartners : String(rawPartners ?? '').split(','))
     .map((s) => String(s).trim()).filter((s) => s !== '' && s !== selfAddr);
   for (const p of partners) addressOf(p);
-  const join = raft['join'] === true;
+  const parsed = raftSectionSchema.safeParse(raft);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`raft.${issue.path.map(String).join('.')}: ${issue.message}, got ${JSON.stringify(raft[String(issue.path[0])] ?? null)}`);
+  }
+  const qluster = qlusterSettingsOf(parsed.data);
+  const join = parsed.data.join === true;
   if (partners.length === 0 && !join) throw new Error('raft.partner_addrs: an arbiter needs the data nodes\' Raft addresses (or raft.join: true)');
+  // The same rules as at config load (heartbeat < node-timeout, replication-factor...): fail here, naming the key.
+  nodeOptionsFromQluster(qluster, join && partners.length === 0 ? null : partners.length + 1);
   const restapi = isObject(doc['restapi']) ? doc['restapi'] : {};
   const namespace = typeof doc['namespace'] === 'string' ? doc['namespace'] : '/service/';
   return {
@@ -61,8 +74,9 @@ export function arbiterSettings(doc: unknown): ArbiterSettings {
     partners,
     dataDir: needString(raft, 'data_dir', 'raft.'),
     password: raft['password'] !== undefined && raft['password'] !== null ? String(raft['password']) : null,
-    electionMs: raft['node-timeout'] !== undefined ? parseDurationMs(raft['node-timeout'], 'node-timeout') : 1000,
-    heartbeatMs: raft['heartbeat-interval'] !== undefined ? parseDurationMs(raft['heartbeat-interval'], 'heartbeat-interval') : 100,
+    electionMs: qluster.nodeTimeoutMs,
+    heartbeatMs: qluster.heartbeatIntervalMs,
+    qluster,
     join,
     restListen: typeof restapi['listen'] === 'string' ? restapi['listen'] : null,
   };
@@ -75,14 +89,12 @@ export interface Arbiter {
   close(): Promise<void>;
 }
 
-const TICK_MS = 50;
-
 /** Starts the Raft voter and (if configured) its REST API. */
 export async function startArbiter(s: ArbiterSettings, log: RaftNodeLogger): Promise<Arbiter> {
   const node = new RaftNode({
-    id: s.selfAddr, listen: addressOf(s.bindAddr), voters: [s.selfAddr, ...s.partners], dataDir: s.dataDir, tickMs: TICK_MS,
-    electionTicks: Math.max(2, Math.round(s.electionMs / TICK_MS)), heartbeatTicks: Math.max(1, Math.round(s.heartbeatMs / TICK_MS)),
-    requestTimeoutMs: 5000, reconnectBaseMs: 200, log, jobsPrefix: raftJobsPrefix(s.namespace, s.scope),
+    id: s.selfAddr, listen: addressOf(s.bindAddr), voters: [s.selfAddr, ...s.partners], dataDir: s.dataDir,
+    ...nodeOptionsFromQluster(s.qluster, s.join && s.partners.length === 0 ? null : s.partners.length + 1),
+    requestTimeoutMs: 5000, log, jobsPrefix: raftJobsPrefix(s.namespace, s.scope),
     ...(s.password !== null ? { clusterToken: s.password } : {}), ...(s.join ? { join: true } : {}),
   });
   await node.start();

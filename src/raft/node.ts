@@ -14,9 +14,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { mkdirSync } from 'node:fs';
-import { RawNode, bootstrapState, type ConfChange, type ConfState, type Entry, type NodeId, type Ready, type Rng } from './core/index.js';
+import {
+  RawNode, bootstrapState, type ConfChange, type ConfState, type Entry, type NodeId, type RaftConfig, type RaftEvent, type Ready,
+} from './core/index.js';
 import { RaftJobs } from './jobs.js';
 import { addressOf, describeStatus, peerMap, type RaftDescription } from './peers.js';
+import { NoLeaderError, RaftRefusedError, seededRng, watchLocal } from './node-support.js';
+import { NoticeLinks, RaftRemovedError, removedText } from './removal.js';
 import { DiskStorage } from './storage/index.js';
 import { TcpTransport, type PeerAddress } from './transport/index.js';
 import {
@@ -26,6 +30,11 @@ import {
 } from './kv/index.js';
 
 export { addressOf, type RaftDescription } from './peers.js';
+export { RaftRemovedError } from './removal.js';
+export { NoLeaderError, RaftRefusedError } from './node-support.js';
+
+/** Core options beyond the two timing ones (QLUSTER settings: raftOptionsFromQluster). */
+export type RaftTuning = Partial<Pick<RaftConfig, 'preVoteTicks' | 'leaderVotingTicks' | 'replicationRetryTicks' | 'commitRule' | 'autoremove'>>;
 
 export interface RaftNodeLogger {
   info(obj: object, msg: string): void;
@@ -46,7 +55,10 @@ export interface RaftNodeOptions {
   readonly heartbeatTicks: number;
   /** Every client call rejects after this long without an answer (no leader, no quorum). */
   readonly requestTimeoutMs: number;
+  /** The transport's first reconnect delay (QLUSTER hello-retry-interval), doubling up to 8x. */
   readonly reconnectBaseMs?: number;
+  /** QLUSTER's other settings for the core (commit rule, vote timeouts, autoremove...). */
+  readonly tuning?: RaftTuning;
   readonly clusterToken?: string;
   readonly log: RaftNodeLogger;
   /**
@@ -66,21 +78,7 @@ type LeaderOp =
   | { kind: 'conf'; change: ConfChange }
   | { kind: 'transfer'; target: NodeId };
 
-/** A membership change or transfer the leader refused (not a lost leader): retrying will not help by itself. */
-export class RaftRefusedError extends Error {
-  constructor(message: string) { super(message); this.name = 'RaftRefusedError'; }
-}
-
-export class NoLeaderError extends Error {
-  constructor(message: string) { super(message); this.name = 'NoLeaderError'; }
-}
-
 interface Pending { term: number; resolve: (r: KvResult) => void; reject: (e: Error) => void }
-
-const seededRng = (seed: number): Rng => {
-  let s = seed >>> 0 || 1;
-  return { intBelow: (n) => { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; return (s >>> 0) % n; } };
-};
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -105,6 +103,9 @@ export class RaftNode implements KvClientOps {
   private applied = 0;
   /** The transport's current peer map (the latest membership minus this node). */
   private peers: Map<NodeId, PeerAddress>;
+  /** Removed servers being told so (their links outlive membership briefly). */
+  private readonly notices = new NoticeLinks();
+  private removedLogged = false;
 
   constructor(private readonly o: RaftNodeOptions) {
     mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
@@ -119,6 +120,7 @@ export class RaftNode implements KvClientOps {
     this.applied = snap.index;
     this.raw = new RawNode({
       id: o.id, storage: this.storage, rng: seededRng(Number(process.hrtime.bigint() % 2147483647n)),
+      ...o.tuning,
       electionTicks: o.electionTicks, heartbeatTicks: o.heartbeatTicks, preVote: true, checkQuorum: true, applied: snap.index,
     });
     // The committed log (snapshot + entries) is the authority on membership: the configured voters
@@ -162,7 +164,29 @@ export class RaftNode implements KvClientOps {
 
   private setTransportPeers(ids: readonly NodeId[]): void {
     this.peers = peerMap(this.o.id, ids);
-    this.transport.setPeers(this.peers);
+    this.transport.setPeers(this.notices.merge(this.peers));
+  }
+
+  /** A removal notice for a server outside the membership needs a link of its own for a while. */
+  private reachForNotice(to: NodeId): void {
+    if (this.peers.has(to) || !this.notices.add(to, performance.now())) return;
+    this.transport.setPeers(this.notices.merge(this.peers));
+  }
+
+  /** Whether this node knows it was removed from the cluster (it then serves no client call). */
+  get removed(): boolean { return this.raw.isRemoved(); }
+
+  private onRemoved(ev: Extract<RaftEvent, { kind: 'removed' }>): void {
+    if (this.removedLogged) return;
+    this.removedLogged = true;
+    this.o.log.error({ by: ev.by, confIndex: ev.index }, `raft: ${removedText(this.o.id, this.o.dataDir)}`);
+  }
+
+  private onAutoremove(ev: Extract<RaftEvent, { kind: 'autoremove-proposed' }>): void {
+    const silentMs = ev.silentTicks * this.o.tickMs;
+    this.o.log.warn({ node: ev.node, silentMs, index: ev.index }, `raft autoremove: removing ${ev.node}, silent for ${(silentMs / 1000).toFixed(1)} s`);
+    this.jobs?.recordAutoremove(ev.node, silentMs, ev.index)
+      .catch((e: unknown) => this.o.log.warn({ node: ev.node, err: e instanceof Error ? e.message : String(e) }, 'raft autoremove: could not record the job'));
   }
 
   get id(): NodeId { return this.o.id; }
@@ -174,6 +198,7 @@ export class RaftNode implements KvClientOps {
   }
 
   private tick(): void {
+    if (this.notices.expire(performance.now())) this.transport.setPeers(this.notices.merge(this.peers));
     this.raw.tick();
     if (this.isLeader) {
       for (const id of this.leases.expired(performance.now())) {
@@ -210,10 +235,17 @@ export class RaftNode implements KvClientOps {
     for (const ev of rd.events) {
       if (ev.kind === 'conf-changed') this.setTransportPeers([...ev.confState.voters, ...ev.confState.learners]);
     }
-    for (const m of rd.messages) this.transport.send(m.to, m);
+    for (const m of rd.messages) {
+      if (m.type === 'removed') this.reachForNotice(m.to);
+      this.transport.send(m.to, m);
+    }
     for (const e of rd.committed) this.apply(e);
     for (const rs of rd.readStates) { const r = this.reads.get(rs.ctx); if (r) { this.reads.delete(rs.ctx); r(rs.index); } }
-    for (const ev of rd.events) this.o.log.info({ event: ev }, `raft: ${ev.kind}`);
+    for (const ev of rd.events) {
+      if (ev.kind === 'removed') this.onRemoved(ev);
+      else if (ev.kind === 'autoremove-proposed') this.onAutoremove(ev);
+      else this.o.log.info({ event: ev }, `raft: ${ev.kind}`);
+    }
     this.raw.advance(rd);
     this.maybeCompact();
   }
@@ -294,6 +326,7 @@ export class RaftNode implements KvClientOps {
 
   /** Run `op` on the leader: here when we are it, else forwarded (one retry after a leader change). */
   private async onLeader<T>(op: LeaderOp): Promise<T> {
+    if (this.removed) throw new RaftRemovedError(removedText(this.o.id, this.o.dataDir));
     const run = async (): Promise<T> => {
       const leader = await this.waitForLeader();
       if (leader === this.o.id) return (await this.local(op)) as T;
@@ -348,16 +381,7 @@ export class RaftNode implements KvClientOps {
 
   /** Local watch (this node's applied state): wakes on changes under `prefix` after `afterRevision`. */
   watch(afterRevision: number, prefix: string, timeoutMs: number): Promise<WatchResult> {
-    const now = this.kv.watch(afterRevision, prefix);
-    if (now.kind === 'compacted' || now.events.length > 0) return Promise.resolve(now);
-    return new Promise<WatchResult>((resolve) => {
-      let unsubscribe = () => {};
-      const t = setTimeout(() => { unsubscribe(); resolve(this.kv.watch(afterRevision, prefix)); }, timeoutMs);
-      unsubscribe = this.kv.subscribe(() => {
-        const w = this.kv.watch(afterRevision, prefix);
-        if (w.kind === 'compacted' || w.events.length > 0) { clearTimeout(t); unsubscribe(); resolve(w); }
-      });
-    });
+    return watchLocal(this.kv, afterRevision, prefix, timeoutMs);
   }
 
   /** Leader: propose one membership change; resolves once it committed, or `{refused}` when the core says no. */

@@ -31,6 +31,8 @@ export interface RaftDescription {
   readonly commit: number;
   readonly applied_index: number;
   readonly last_index: number;
+  /** True once this node knows it was removed from the cluster (it then serves no client call). */
+  readonly removed: boolean;
   readonly peers: ReadonlyArray<{
     readonly id: NodeId; readonly role: 'voter' | 'learner'; readonly is_leader: boolean;
     readonly match_index: number | null; readonly last_contact_ms: number | null;
@@ -42,7 +44,7 @@ export function describeStatus(st: Status, applied: number, tickMs: number): Raf
   const ids = [...new Set([...st.confState.voters, ...st.confState.learners])].sort();
   const progress = new Map(st.peers.map((p) => [p.id, p] as const));
   return {
-    id: st.id, role: st.role, term: st.term, leader: st.lead, commit: st.commit, applied_index: applied, last_index: st.lastIndex,
+    id: st.id, role: st.role, term: st.term, leader: st.lead, commit: st.commit, applied_index: applied, last_index: st.lastIndex, removed: st.removed,
     peers: ids.map((id) => {
       const pr = progress.get(id);
       return {

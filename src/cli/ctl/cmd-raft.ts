@@ -55,6 +55,7 @@ async function status(ctx: CtlContext, format: OutputFormat): Promise<void> {
   const peers = Array.isArray(st['peers']) ? (st['peers'] as Array<Record<string, unknown>>) : [];
   const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'number' ? v : String(v));
   ctx.io.out(` Raft: term ${cell(st['term'])}, leader ${cell(st['leader']) || 'unknown'}, commit index ${cell(st['commit'])} (answered by ${cell(st['id'])})`);
+  if (st['removed'] === true) ctx.io.out(` ${cell(st['id'])} was REMOVED from the Raft cluster: wipe its raft data_dir, restart it with raft.join: true, then ctl raft add ${cell(st['id'])}`);
   ctx.io.out(renderTable({
     columns: ['Peer', 'Role', 'Leader', 'Match index', 'Last contact ms'],
     rows: peers.map((p) => [String(p['id']), String(p['role']), p['is_leader'] === true ? '*' : '', cell(p['match_index']), cell(p['last_contact_ms'])]),

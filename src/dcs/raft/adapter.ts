@@ -5,11 +5,13 @@
  *
  * Every call finishes within retryTimeoutMs (the node rejects when no leader or quorum answers);
  * every rejection becomes DcsUnavailableError. The leader key's mod revision doubles as a fencing
- * token (Leader.version).
+ * token (Leader.version). On a node removed from the Raft cluster every call fails with
+ * DcsUnavailableError("this node was removed from the Raft cluster ..."), so the HA loop demotes
+ * as for any DCS outage.
  */
 import { performance } from 'node:perf_hooks';
 import type { Compare, KvClientOps, TxnOp, TxnRequest, TxnResult } from '../../raft/kv/index.js';
-import type { RaftNode } from '../../raft/node.js';
+import { RaftRemovedError, type RaftNode } from '../../raft/node.js';
 import { DcsUnavailableError } from '../errors.js';
 import * as K from '../keys.js';
 import { ClusterKeys } from '../keys.js';
@@ -48,6 +50,7 @@ export class RaftDcs implements Dcs {
     try {
       return await fn();
     } catch (e) {
+      if (e instanceof RaftRemovedError) throw new DcsUnavailableError(e.message, { cause: e });
       throw new DcsUnavailableError(`raft ${op} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   }

@@ -58,6 +58,8 @@ export function describeMessage(m: Message): string {
       return `${head} ctx=${m.ctx} index=${m.index}`;
     case 'transfer-leader':
       return `${head} target=${m.target}`;
+    case 'removed':
+      return `${head} conf=${m.confIndex}`;
   }
 }
 
@@ -77,6 +79,8 @@ export function describeEvent(e: RaftEvent): string {
       return `leadership transfer to ${e.target} aborted: ${e.reason}`;
     case 'conf-changed':
       return `membership at index ${e.index}: ${describeConfState(e.confState)}`;
+    case 'removed':
+      return `removed from the cluster (configuration at index ${e.index}${e.by === null ? '' : `, told by ${e.by}`})`;
   }
 }
 

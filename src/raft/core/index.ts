@@ -7,14 +7,17 @@ export { MemoryStorage, bootstrapState } from './storage.js';
 export type { Storage } from './storage.js';
 export { describeEntry, describeEvent, describeHardState, describeMessage, describeReady, describeSnapshot } from './describe.js';
 export {
+  DRIVER_TICK_MS,
   QLUSTER_DEFAULTS,
+  QLUSTER_FIELDS,
+  checkRaftSettings,
   commitRuleFromQluster,
   msToTicks,
   raftOptionsFromQluster,
   raftTimingFromQluster,
   validateRaftSettings,
 } from './qluster.js';
-export type { QlusterRaftSettings, RaftTiming } from './qluster.js';
+export type { QlusterKey, QlusterRaftSettings, RaftSettingsIssue, RaftTiming } from './qluster.js';
 export type {
   ConfChange,
   ConfState,

@@ -31,6 +31,9 @@ export interface QlusterRaftSettings {
   readonly helloRetryIntervalMs: number;
 }
 
+/** The tick of the embedded node and the arbiter: every duration is rounded up to a multiple of it. */
+export const DRIVER_TICK_MS = 50;
+
 /** The seed's example values. */
 export const QLUSTER_DEFAULTS: QlusterRaftSettings = {
   nodeTimeoutMs: 30_000,
@@ -95,55 +98,90 @@ export function raftOptionsFromQluster(
   };
 }
 
-const DURATIONS = [
-  ['nodeTimeoutMs', 'cluster.node-timeout'],
-  ['heartbeatIntervalMs', 'cluster.heartbeat-interval'],
-  ['preVotingTimeoutMs', 'cluster.pre-voting-timeout'],
-  ['leaderVotingTimeoutMs', 'cluster.leader-voting-timeout'],
-  ['replicationRetryIntervalMs', 'cluster.replication-retry-interval'],
-  ['removeIntervalMs', 'cluster.remove-interval'],
-  ['helloRetryIntervalMs', 'hello-retry-interval'],
-] as const;
+/** QLUSTER's key names (seed qluster.txt), as an operator writes them. */
+export type QlusterKey =
+  | 'node-timeout' | 'heartbeat-interval' | 'pre-voting-timeout' | 'leader-voting-timeout'
+  | 'replication-retry-interval' | 'hello-retry-interval' | 'quorum-replication' | 'replication-factor'
+  | 'autoremove-enabled' | 'autoremove-minimum' | 'remove-interval';
 
-/**
- * Checks the settings for a cluster of `voters` voters ticking every `tickMs` ms. Returns one
- * message per problem, naming the key, the value and what was expected; [] when all is well.
- */
-export function validateRaftSettings(s: QlusterRaftSettings, voters: number, tickMs: number): string[] {
-  const errors: string[] = [];
-  for (const [field, key] of DURATIONS) {
-    const v = s[field];
-    if (!Number.isFinite(v) || v <= 0) errors.push(`${key}: expected a positive duration, got ${v} ms`);
-  }
-  if (errors.length === 0 && msToTicks(s.heartbeatIntervalMs, tickMs) >= msToTicks(s.nodeTimeoutMs, tickMs)) {
-    errors.push(
-      `cluster.heartbeat-interval: ${s.heartbeatIntervalMs} ms must be shorter than cluster.node-timeout (${s.nodeTimeoutMs} ms) ` +
-        `by at least one tick of ${tickMs} ms, or followers would time out between heartbeats`,
-    );
-  }
-  errors.push(...validateReplication(s, voters));
-  if (s.autoremoveEnabled) {
-    if (!Number.isInteger(s.autoremoveMinimum) || s.autoremoveMinimum < 1) {
-      errors.push(`cluster.autoremove-minimum: expected an integer >= 1, got ${s.autoremoveMinimum}`);
-    }
-    if (s.removeIntervalMs < s.nodeTimeoutMs) {
-      errors.push(`cluster.remove-interval: ${s.removeIntervalMs} ms is shorter than cluster.node-timeout (${s.nodeTimeoutMs} ms); a node would be removed before it is even considered failed`);
-    }
-  }
-  return errors;
+/** Which settings field each key fills. */
+export const QLUSTER_FIELDS: Readonly<Record<QlusterKey, keyof QlusterRaftSettings>> = {
+  'node-timeout': 'nodeTimeoutMs',
+  'heartbeat-interval': 'heartbeatIntervalMs',
+  'pre-voting-timeout': 'preVotingTimeoutMs',
+  'leader-voting-timeout': 'leaderVotingTimeoutMs',
+  'replication-retry-interval': 'replicationRetryIntervalMs',
+  'hello-retry-interval': 'helloRetryIntervalMs',
+  'quorum-replication': 'quorumReplication',
+  'replication-factor': 'replicationFactor',
+  'autoremove-enabled': 'autoremoveEnabled',
+  'autoremove-minimum': 'autoremoveMinimum',
+  'remove-interval': 'removeIntervalMs',
+};
+
+const DURATION_KEYS: readonly QlusterKey[] = [
+  'node-timeout', 'heartbeat-interval', 'pre-voting-timeout', 'leader-voting-timeout',
+  'replication-retry-interval', 'remove-interval', 'hello-retry-interval',
+];
+
+/** One problem with the settings: the key at fault, its value, and what is wrong (without the key). */
+export interface RaftSettingsIssue {
+  readonly key: QlusterKey;
+  readonly value: number | boolean;
+  readonly message: string;
 }
 
-function validateReplication(s: QlusterRaftSettings, voters: number): string[] {
+/**
+ * Checks the settings for a cluster of `voters` voters (null: unknown, e.g. a node that joins an
+ * existing cluster; the size-dependent rules are then skipped) ticking every `tickMs` ms. Other
+ * keys are named in messages as `${prefix}<key>` ("cluster." in QLUSTER's file, "raft." in ours).
+ * This is the one source of truth for these rules: the config layer reports its result.
+ */
+export function checkRaftSettings(s: QlusterRaftSettings, voters: number | null, tickMs: number, prefix = 'cluster.'): RaftSettingsIssue[] {
+  const issues: RaftSettingsIssue[] = [];
+  for (const key of DURATION_KEYS) {
+    const v = s[QLUSTER_FIELDS[key]] as number;
+    if (!Number.isFinite(v) || v <= 0) issues.push({ key, value: v, message: `expected a positive duration, got ${v} ms` });
+  }
+  if (issues.length === 0 && msToTicks(s.heartbeatIntervalMs, tickMs) >= msToTicks(s.nodeTimeoutMs, tickMs)) {
+    issues.push({
+      key: 'heartbeat-interval', value: s.heartbeatIntervalMs,
+      message: `${s.heartbeatIntervalMs} ms must be shorter than ${prefix}node-timeout (${s.nodeTimeoutMs} ms) ` +
+        `by at least one tick of ${tickMs} ms, or followers would time out between heartbeats`,
+    });
+  }
+  issues.push(...checkReplication(s, voters, prefix));
+  if (s.autoremoveEnabled) {
+    if (!Number.isInteger(s.autoremoveMinimum) || s.autoremoveMinimum < 1) {
+      issues.push({ key: 'autoremove-minimum', value: s.autoremoveMinimum, message: `expected an integer >= 1, got ${s.autoremoveMinimum}` });
+    }
+    if (s.removeIntervalMs < s.nodeTimeoutMs) {
+      issues.push({
+        key: 'remove-interval', value: s.removeIntervalMs,
+        message: `${s.removeIntervalMs} ms is shorter than ${prefix}node-timeout (${s.nodeTimeoutMs} ms); a node would be removed before it is even considered failed`,
+      });
+    }
+  }
+  return issues;
+}
+
+/** checkRaftSettings as sentences "cluster.<key>: <problem>"; [] when all is well. */
+export function validateRaftSettings(s: QlusterRaftSettings, voters: number, tickMs: number): string[] {
+  return checkRaftSettings(s, voters, tickMs).map((i) => `cluster.${i.key}: ${i.message}`);
+}
+
+function checkReplication(s: QlusterRaftSettings, voters: number | null, prefix: string): RaftSettingsIssue[] {
   const f = s.replicationFactor;
-  if (!Number.isInteger(f) || f < 0) return [`cluster.replication-factor: expected an integer >= 0, got ${f}`];
-  if (f === 0) return [];
-  const errors: string[] = [];
-  if (f > voters) errors.push(`cluster.replication-factor: ${f} exceeds the cluster size (${voters} voters); no entry could ever commit`);
+  const issue = (message: string): RaftSettingsIssue => ({ key: 'replication-factor', value: f, message });
+  if (!Number.isInteger(f) || f < 0) return [issue(`expected an integer >= 0, got ${f}`)];
+  if (f === 0 || voters === null) return [];
+  const issues: RaftSettingsIssue[] = [];
+  if (f > voters) issues.push(issue(`${f} exceeds the cluster size (${voters} voters); no entry could ever commit`));
   if (f < majority(voters)) {
-    errors.push(`cluster.replication-factor: ${f} is below a majority of ${voters} voters (${majority(voters)}); it would weaken the commit rule, use 0 for majority`);
+    issues.push(issue(`${f} is below a majority of ${voters} voters (${majority(voters)}); it would weaken the commit rule, use 0 for majority`));
   }
   if (!s.quorumReplication && f < voters) {
-    errors.push(`cluster.replication-factor: ${f} conflicts with cluster.quorum-replication: false (every voter must store each entry); set one of them`);
+    issues.push(issue(`${f} conflicts with ${prefix}quorum-replication: false (every voter must store each entry); set one of them`));
   }
-  return errors;
+  return issues;
 }

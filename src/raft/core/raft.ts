@@ -57,6 +57,10 @@ export class Raft {
   msgs: Message[] = [];
   readStates: ReadState[] = [];
   events: RaftEvent[] = [];
+  /** Set when a member told us we are not in its committed configuration (at `index`). */
+  removedNotice: { readonly by: NodeId; readonly index: number } | null = null;
+  /** Whether the 'removed' event was already reported for the current removal. */
+  private removedReported = false;
   stepFn: (r: Raft, m: Message) => void = stepFollower;
   tickFn: (r: Raft) => void = tickElection;
 
@@ -92,7 +96,51 @@ export class Raft {
 
   /** Can this node campaign? Only voters, and not while a received snapshot is unpersisted. */
   promotable(): boolean {
-    return this.voters().includes(this.id) && this.log.unstableSnapshot() === null;
+    return this.voters().includes(this.id) && this.log.unstableSnapshot() === null && this.removedNotice === null;
+  }
+
+  /**
+   * Whether this node knows it is no longer a member: it was told so (removedNotice), or its own
+   * committed, non-empty configuration lacks it. (An empty one is a joining server's, still waiting.)
+   */
+  isRemoved(): boolean {
+    if (this.removedNotice !== null) return true;
+    const conf = this.confs.current();
+    const members = conf.voters.length + conf.learners.length;
+    return members > 0 && !this.isMember(this.id) && !this.confPending();
+  }
+
+  isMember(id: NodeId): boolean {
+    const conf = this.confs.current();
+    return conf.voters.includes(id) || conf.learners.includes(id);
+  }
+
+  /** Reports a removal once (an event for the driver); re-armed when we are a member again. */
+  private reportRemoval(by: NodeId | null, index: number): void {
+    if (this.removedReported) return;
+    this.removedReported = true;
+    this.events.push({ kind: 'removed', by, index });
+  }
+
+  /**
+   * A (pre-)vote from a server that our committed configuration lacks: tell it it was removed.
+   * Only a member with a committed configuration speaks, so a server being added (present in an
+   * uncommitted entry) or a node that is itself out of date is never told so wrongly.
+   */
+  private answerNonMember(m: Message): boolean {
+    if (m.type !== 'vote' && m.type !== 'pre-vote') return false;
+    const conf = this.confs.current();
+    if (conf.voters.length === 0 || this.isMember(m.from) || !this.isMember(this.id) || this.confPending()) return false;
+    this.send({ from: this.id, to: m.from, term: 0, type: 'removed', confIndex: this.confs.lastIndex() });
+    return true;
+  }
+
+  /** Believe a removal notice only from a configuration newer than ours that lacks us. */
+  private handleRemovedNotice(by: NodeId, confIndex: number): void {
+    if (this.removedNotice !== null || confIndex <= this.confs.lastIndex()) return;
+    this.removedNotice = { by, index: confIndex };
+    if (this.role !== 'follower') this.becomeFollower(this.term, null, 'removed from the cluster');
+    this.reportRemoval(by, confIndex);
   }
 
   // ---- transitions -------------------------------------------------------------------------
@@ -171,6 +219,8 @@ export class Raft {
   // ---- the term rules every role shares (Raft §5.1, thesis §9.6) ----------------------------
 
   step(m: Message): void {
+    if (m.type === 'removed') return this.handleRemovedNotice(m.from, m.confIndex);
+    if (this.answerNonMember(m)) return;
     if (m.term > this.term && m.term !== 0) {
       if ((m.type === 'vote' || m.type === 'pre-vote') && this.inLease() && !m.transfer) return;
       if (m.type === 'pre-vote' || (m.type === 'pre-vote-resp' && !m.reject)) {
@@ -305,6 +355,11 @@ export class Raft {
       }
     }
     this.events.push({ kind: 'conf-changed', index, confState: conf });
+    if (members.has(this.id)) {
+      // Added (back): whatever we were told before no longer holds.
+      this.removedNotice = null;
+      this.removedReported = false;
+    }
     if (this.leadTransferee !== null && !conf.voters.includes(this.leadTransferee)) {
       this.abortTransfer('target is no longer a voter');
     }
@@ -325,6 +380,11 @@ export class Raft {
     this.log.commitTo(idx);
     this.onCommitAdvanced();
     return true;
+  }
+
+  /** Called whenever the commit index advanced (on any role): a committed self-removal is final. */
+  noteCommitted(): void {
+    if (this.isRemoved()) this.reportRemoval(null, this.confs.lastIndex());
   }
 
   private onCommitAdvanced(): void {

@@ -44,6 +44,8 @@ export interface Status {
   readonly applied: number;
   readonly confState: ConfState;
   readonly leadTransferee: NodeId | null;
+  /** This node knows it is no longer a member (see Raft.isRemoved). */
+  readonly removed: boolean;
   /** Empty unless this node is the leader. */
   readonly peers: readonly PeerStatus[];
 }
@@ -69,12 +71,14 @@ export class RawNode {
   /** Advances logical time by one tick (elections, heartbeats, retries, check-quorum, autoremove). */
   tick(): void {
     this.raft.tickFn(this.raft);
+    this.raft.noteCommitted();
   }
 
   /** Feeds a message received from a peer. Messages for another node are a driver bug. */
   step(m: Message): void {
     invariant(m.to === this.raft.id, () => `message for ${m.to} stepped into ${this.raft.id}`);
     this.raft.step(m);
+    this.raft.noteCommitted();
   }
 
   /** Starts an election now (with pre-vote if enabled), e.g. for tests or an operator. */
@@ -177,6 +181,11 @@ export class RawNode {
     return this.raft.confs.at(index);
   }
 
+  /** Whether this node knows it is no longer a member of the cluster. */
+  isRemoved(): boolean {
+    return this.raft.isRemoved();
+  }
+
   /** The cheap part of status(): no per-peer data. */
   basicStatus(): { readonly role: Role; readonly term: number; readonly lead: NodeId | null; readonly commit: number } {
     const r = this.raft;
@@ -202,6 +211,7 @@ export class RawNode {
       applied: r.log.applying,
       confState: r.confs.current(),
       leadTransferee: r.leadTransferee,
+      removed: r.isRemoved(),
       peers,
     };
   }

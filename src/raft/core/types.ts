@@ -139,7 +139,18 @@ export interface TransferLeaderMessage extends Envelope {
   readonly target: NodeId;
 }
 
+/**
+ * "You are not a member": a member whose committed configuration (at `confIndex`) lacks the
+ * sender of a (pre-)vote request tells it so, since a removed server usually never receives the
+ * entry that removed it (the leader stops replicating to it as soon as the entry is appended).
+ */
+export interface RemovedMessage extends Envelope {
+  readonly type: 'removed';
+  readonly confIndex: number;
+}
+
 export type Message =
+  | RemovedMessage
   | AppendMessage
   | AppendRespMessage
   | HeartbeatMessage
@@ -182,7 +193,9 @@ export type RaftEvent =
     }
   | { readonly kind: 'transfer-started'; readonly target: NodeId }
   | { readonly kind: 'transfer-aborted'; readonly target: NodeId; readonly reason: string }
-  | { readonly kind: 'conf-changed'; readonly index: number; readonly confState: ConfState };
+  | { readonly kind: 'conf-changed'; readonly index: number; readonly confState: ConfState }
+  /** This node is no longer a member: told by `by` (null: it applied its own removal) as of config `index`. */
+  | { readonly kind: 'removed'; readonly by: NodeId | null; readonly index: number };
 
 /**
  * One batch of work for the driver. Duties, IN THIS ORDER:

@@ -52,6 +52,8 @@ export class DiskStorage implements Storage {
   private segments: SegmentInfo[];
   private tail: SegmentWriter;
   private failure: StorageFailedError | null = null;
+  /** The in-memory hard state has a newer commit index than the last one written (see persist). */
+  private commitDeferred = false;
   private closed = false;
 
   private constructor(
@@ -60,7 +62,9 @@ export class DiskStorage implements Storage {
     private readonly releaseLock: () => void,
     rec: Recovered,
   ) {
-    this.hard = rec.hardState;
+    // The commit index on disk may lag (persist defers commit-only changes); a snapshot holds only
+    // committed entries, so its index is a safe floor.
+    this.hard = rec.hardState.commit < rec.snapshot.index ? { ...rec.hardState, commit: rec.snapshot.index } : rec.hardState;
     this.snap = rec.snapshot;
     this.baseIndex = rec.baseIndex;
     this.baseTerm = rec.baseTerm;
@@ -132,6 +136,12 @@ export class DiskStorage implements Storage {
    * compaction point are skipped), then stores `hardState`. Returns once all of it is on disk;
    * only then may the driver send the Ready's messages. Throws InvariantError on a caller bug
    * (nothing written) and StorageFailedError on an I/O error (the store is then unusable).
+   *
+   * Exception: a batch holding only a hard state whose term and vote are unchanged (the commit
+   * index advanced) is kept in memory and written with the next durable batch, as etcd does (its
+   * MustSync): the commit index is volatile in Raft (a restarted node re-learns it from the
+   * leader), and an fdatasync per commit doubled the fsyncs of every client write. After a crash
+   * the recovered commit index may therefore be older, never newer, than the one acknowledged.
    */
   persist(batch: PersistBatch): void {
     this.checkUsable();
@@ -142,16 +152,24 @@ export class DiskStorage implements Storage {
     const hs = batch.hardState ?? null;
     const newLast = fresh[fresh.length - 1]?.index ?? (snap?.index ?? this.lastIndex());
     if (hs !== null) invariant(hs.commit <= newLast, () => `hard state commit ${hs.commit} is beyond the last entry ${newLast}`);
+    if (snap === null && fresh.length === 0 && hs !== null && hs.term === this.hard.term && hs.vote === this.hard.vote) {
+      this.commitDeferred = this.commitDeferred || hs.commit !== this.hard.commit;
+      this.hard = hs;
+      return;
+    }
+    // A deferred commit index rides along with the next durable batch.
+    const hardToWrite = hs ?? (this.commitDeferred ? this.hard : null);
     // Encode before writing anything: an unencodable batch is refused with the store intact.
     const snapFile = snap === null ? null : this.encodeSnapshotFile(snap, snap.index, snap.term, this.tail.seq + 1);
     const items: RecordItem[] = fresh.map((entry) => ({ kind: 'entry', entry }));
     // After the entries: a torn batch that kept the hard state kept its entries too.
-    if (hs !== null) items.push({ kind: 'hard-state', hardState: hs });
+    if (hardToWrite !== null) items.push({ kind: 'hard-state', hardState: hardToWrite });
     const encoded = items.length > 0 ? encodeBatch(items) : null;
     this.guard(() => {
       if (snap !== null && snapFile !== null) this.installSnapshot(snap, snapFile);
-      if (encoded !== null) this.appendBatch(encoded, fresh, hs);
+      if (encoded !== null) this.appendBatch(encoded, fresh, hardToWrite);
     });
+    if (encoded !== null && hardToWrite !== null) this.commitDeferred = false;
   }
 
   /** persist({ entries }). */
@@ -199,6 +217,11 @@ export class DiskStorage implements Storage {
   /** Releases the directory. Everything written is already durable; further use throws. */
   close(): void {
     if (this.closed) return;
+    if (this.commitDeferred && this.failure === null) {
+      // A clean stop leaves the latest commit index on disk (best effort: it is volatile anyway).
+      try { this.guard(() => this.appendBatch(encodeBatch([{ kind: 'hard-state', hardState: this.hard }]), [], this.hard)); } catch { /* store now failed */ }
+      this.commitDeferred = false;
+    }
     this.closed = true;
     this.tail.close();
     this.releaseLock();

@@ -34,6 +34,7 @@ const TAGS: Readonly<Record<MessageType, number>> = {
   'read-index': 11,
   'read-index-resp': 12,
   'transfer-leader': 13,
+  removed: 14,
 };
 const TYPE_BY_TAG = new Map<number, MessageType>(
   Object.entries(TAGS).map(([type, tag]) => [tag, type as MessageType]),
@@ -92,6 +93,9 @@ export function encodeMessage(msg: Message): Uint8Array {
       break;
     case 'transfer-leader':
       writeNodeId(w, msg.target, 'target');
+      break;
+    case 'removed':
+      w.u64(msg.confIndex, 'confIndex');
       break;
     default:
       throw new EncodeError(`unknown message type ${JSON.stringify((msg as { type: unknown }).type)}`);
@@ -164,6 +168,8 @@ function readMessage(r: ByteReader): Message {
     }
     case 'transfer-leader':
       return { ...env, type, target: readNodeId(r, 'target') };
+    case 'removed':
+      return { ...env, type, confIndex: r.u64('confIndex') };
   }
 }
 

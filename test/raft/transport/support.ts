@@ -59,6 +59,7 @@ export const arbMessage: fc.Arbitrary<Message> = fc
       arbCtx.map((ctx) => ({ ...env, type: 'read-index' as const, ctx })),
       fc.record({ ctx: arbCtx, index: arbU64 }).map((b) => ({ ...env, type: 'read-index-resp' as const, ...b })),
       arbNodeId.map((target) => ({ ...env, type: 'transfer-leader' as const, target })),
+      arbU64.map((confIndex) => ({ ...env, type: 'removed' as const, confIndex })),
     ),
   );
 
@@ -84,6 +85,7 @@ export function everyMessageType(from: NodeId, to: NodeId, snapshotBytes = 1024)
     { ...env, term: 0, type: 'read-index', ctx: 'ctx-ü' },
     { ...env, type: 'read-index-resp', ctx: 'ctx-ü', index: 12 },
     { ...env, term: 0, type: 'transfer-leader', target: to },
+    { ...env, term: 0, type: 'removed', confIndex: 42 },
   ];
 }
 

@@ -43,7 +43,7 @@ describe('TcpTransport', () => {
     for (const from of ids) {
       for (const to of ids) if (from !== to) for (const m of everyMessageType(from, to)) node(nodes, from).t.send(to, m);
     }
-    const perNode = 2 * 13;
+    const perNode = 2 * everyMessageType('n1', 'n2').length;
     await waitFor('full mesh delivery', () => [...boxes.values()].every((b) => b.length === perNode));
     for (const to of ids) {
       const got = boxes.get(to)!;
