@@ -24,6 +24,7 @@ import type { Fence } from '../fence/fence.js';
 import type { Watchdog } from '../watchdog/watchdog.js';
 import { RepeatLimiter } from '../util/repeat-limiter.js';
 import { SafetyDevices } from './safety-devices.js';
+import { CallbackRunner, transitions, type CallbackRole, type ObservedState } from './callbacks.js';
 import { decide } from './decide.js';
 import { DecisionLog } from './decision-log.js';
 import { connOf, errText, Executor, PlanAborted, type DivergedWal } from './executor.js';
@@ -90,6 +91,11 @@ export class Agent {
   private dcsWriteError: string | null = null;
   /** Failsafe mode, both as the primary (rounds, the /failsafe key) and as a receiver of POST /failsafe. */
   readonly failsafe: FailsafeDriver;
+  /** postgresql.callbacks, pre_promote, before_stop (callbacks.ts). */
+  readonly callbacks: CallbackRunner;
+  private observed: ObservedState | null = null;
+  private restartedSinceObserved = false;
+  private promoteRefusedUntilMs = -Infinity;
 
   constructor(d: AgentDeps) {
     this.config = d.config;
@@ -107,6 +113,7 @@ export class Agent {
       post: d.failsafePoster ?? httpFailsafePoster(peerAuth?.username && peerAuth.password ? { username: peerAuth.username, password: String(peerAuth.password) } : null),
     });
     const self = this;
+    this.callbacks = new CallbackRunner({ get commands() { return self.config.postgresql; }, scope: d.config.scope, log: d.log });
     this.sync = new SyncApplier(d.dcs, d.pg, d.log, d.config.name);
     this.executor = new Executor({
       dcs: d.dcs, pg: d.pg, log: d.log, name: d.config.name, sync: this.sync,
@@ -120,6 +127,10 @@ export class Agent {
       recordDivergedWal: (w) => { self.divergedWal.push(w); if (self.divergedWal.length > 20) self.divergedWal.shift(); },
       wakeup: () => self.wakeup(),
       mono: () => performance.now(),
+      hook: (name) => self.callbacks.hook(name, self.callbackRole(), self.hookTimeoutMs()),
+      promoteRefusedUntil: () => self.promoteRefusedUntilMs,
+      refusePromotion: () => { self.promoteRefusedUntilMs = performance.now() + self.settings.ttlSeconds * 1000; },
+      noteRestart: () => self.noteRestart(),
     });
   }
 
@@ -168,6 +179,31 @@ export class Agent {
     this.markNotRunning();
     await this.pg.stop('immediate').catch(() => false);
     this.wakeup();
+  }
+
+  /**
+   * A synchronous hook blocks the loop (no lock renewal from the loop meanwhile), so it may take at
+   * most half the ttl, and 30 s.
+   */
+  private hookTimeoutMs(): number {
+    return Math.min(30_000, Math.max(1000, this.settings.ttlSeconds * 500));
+  }
+
+  /** The role argument of callbacks: what PostgreSQL runs as now (Patroni 3 says "master"). */
+  callbackRole(): CallbackRole {
+    const p = this.probe;
+    return p?.running && !p.inRecovery ? 'master' : 'replica';
+  }
+
+  noteRestart(): void { this.restartedSinceObserved = true; }
+
+  /** Fire the event callbacks due since the last cycle's observation (none during bootstrap). */
+  private observeForCallbacks(probe: PgProbe): void {
+    if (this.task?.kind === 'bootstrap') return;
+    const next: ObservedState = { running: probe.running, role: probe.running && !probe.inRecovery ? 'master' : 'replica' };
+    for (const [action, role] of transitions(this.observed, next, this.restartedSinceObserved)) this.callbacks.fire(action, role);
+    this.observed = next;
+    this.restartedSinceObserved = false;
   }
 
   /** PostgreSQL is (being) stopped: until the next probe, health answers must not say otherwise. */
@@ -274,6 +310,7 @@ export class Agent {
     // steady state (renew-lock, or nothing) publishes what this cycle's probe already saw.
     const probe = touchedPostgres || this.task || !this.probe ? await this.pg.probe() : this.probe;
     this.probe = probe;
+    this.observeForCallbacks(probe);
     if (this.dcsError) return;
     const primary = this.holdsLock && probe.running && !probe.inRecovery;
     if (primary && this.eff.postgresql.use_slots) {
@@ -447,6 +484,7 @@ export class Agent {
       return;
     }
     this.log.info('shutting down: stopping PostgreSQL (fast)');
+    if (this.probe?.running) await this.callbacks.hook('before_stop', this.callbackRole(), this.hookTimeoutMs());
     await this.pg.stop('fast').catch((e: unknown) => this.log.error({ err: errText(e) }, 'stop failed'));
     if (this.holdsLock) {
       const released = await this.dcs.deleteLeader().catch(() => false);
@@ -459,5 +497,8 @@ export class Agent {
     const d = this.dcs as { deregisterService?: () => Promise<void> };
     if (typeof d.deregisterService === 'function') await d.deregisterService().catch(() => undefined);
     await this.dcs.close({ revoke: true });
+    // on_stop last, so it cannot delay the hand-over; queued callbacks get 10 s to finish.
+    if (this.observed?.running) this.callbacks.fire('on_stop', this.observed.role);
+    await Promise.race([this.callbacks.close(), new Promise((r) => setTimeout(r, 10_000).unref())]);
   }
 }

@@ -188,6 +188,7 @@ export class AgentApi implements ApiBackend {
     try {
       this.agent.task = { kind: 'restart', startedAt: performance.now() };
       await this.agent.pg.restart('fast');
+      this.agent.noteRestart();
       return { status: 200, body: 'restarted successfully' };
     } catch (e) {
       return { status: 503, body: `restart failed: ${errText(e)}` };

@@ -10,6 +10,7 @@ import type { ClusterView, HistoryLine } from '../dcs/types.js';
 import type { PostgresControl } from '../postgres/index.js';
 import { slotNameFromMember } from '../postgres/index.js';
 import type { ConnInfo } from '../postgres/types.js';
+import type { HookName, ScriptResult } from './callbacks.js';
 import type { SyncApplier } from './sync-apply.js';
 import type { Action, RunningTask } from './types.js';
 
@@ -47,6 +48,13 @@ export interface ExecutorHost {
   armWatchdog(): string | null;
   wakeup(): void;
   mono(): number;
+  /** Run the pre_promote / before_stop script (null when none is configured). */
+  hook(name: HookName): Promise<ScriptResult | null>;
+  /** While mono() is below this, do not take the leader lock (a pre_promote script refused). */
+  promoteRefusedUntil(): number;
+  refusePromotion(): void;
+  /** The agent itself restarted PostgreSQL (on_restart, not on_stop + on_start). */
+  noteRestart(): void;
 }
 
 export function connOf(view: ClusterView, member: string): ConnInfo {
@@ -137,6 +145,7 @@ export class Executor {
         return;
       }
       case 'acquire-lock': {
+        if (this.h.mono() < this.h.promoteRefusedUntil()) throw new PlanAborted('pre_promote failed recently: not taking the leader lock for ttl seconds');
         const ok = await dcs.attemptToAcquireLeader();
         this.h.setHoldsLock(ok);
         if (!ok) throw new PlanAborted('another member holds the leader lock');
@@ -165,6 +174,14 @@ export class Executor {
           this.h.setHoldsLock(false);
           throw new PlanAborted(`not promoting: ${refused}`);
         }
+        const pre = await this.h.hook('pre_promote');
+        if (pre && pre.code !== 0) {
+          // Patroni's rule: a failed pre_promote gives the lock back and keeps out of the race for ttl.
+          await dcs.deleteLeader().catch(() => false);
+          this.h.setHoldsLock(false);
+          this.h.refusePromotion();
+          throw new PlanAborted(`not promoting: pre_promote ${pre.timedOut ? 'timed out' : `exited with ${pre.code ?? pre.error ?? 'a signal'}`}`);
+        }
         log.info('promoting PostgreSQL');
         await pg.promote(Math.max(5, this.h.loopWaitSeconds));
         this.h.wakeup();
@@ -184,10 +201,12 @@ export class Executor {
         return;
       }
       case 'stop':
+        await this.h.hook('before_stop');
         await pg.stop(a.mode);
         return;
       case 'restart':
         await pg.restart('fast');
+        this.h.noteRestart();
         return;
       case 'rewind': {
         const from = connOf(view, a.from);
@@ -224,6 +243,8 @@ export class Executor {
     const owned = mode === 'graceful' || mode === 'immediate';
     this.h.setHoldsLock(false);
     this.h.markNotPrimary();
+    // before_stop (e.g. PAUSE a pooler) only on an orderly demote: immediate modes must not wait.
+    if (mode === 'graceful' || mode === 'offline') await this.h.hook('before_stop');
     await pg.stop(mode === 'graceful' || mode === 'offline' ? 'fast' : 'immediate').catch(() => false);
     if (owned) {
       await dcs.deleteLeader().catch((e: unknown) => log.warn({ err: errText(e) }, 'could not release the leader key'));

@@ -76,6 +76,7 @@ export async function runAgent(configPath: string | null): Promise<number> {
     }
     agent.config = r.config;
     log.info({ changed: r.changed }, 'configuration reloaded');
+    if (agent.probe?.running) agent.callbacks.fire('on_reload', agent.callbackRole());
     agent.wakeup();
   };
   backend.reloadRequested = reload;

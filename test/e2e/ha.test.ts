@@ -35,7 +35,14 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
   let primary: AgentNode;
 
   before(async () => {
-    c = await LocalCluster.create({ nodes: 3, ttl: TTL, loopWait: LOOP_WAIT, retryTimeout: 3 });
+    // Every node runs a callback script that appends "<action> <role> <scope>" to callbacks.log in its directory.
+    c = await LocalCluster.create({
+      nodes: 3, ttl: TTL, loopWait: LOOP_WAIT, retryTimeout: 3,
+      postgresql: (_name, dir) => {
+        const cmd = `/bin/sh -c 'echo "$1 $2 $3" >> ${join(dir, 'callbacks.log')}' callback`;
+        return { callbacks: { on_start: cmd, on_stop: cmd, on_restart: cmd, on_reload: cmd, on_role_change: cmd } };
+      },
+    });
     c.startAll();
   });
   after(async () => {
@@ -44,6 +51,7 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
   });
 
   const replicasOf = (p: AgentNode) => c.nodes.filter((n) => n !== p);
+  const callbacks = (n: AgentNode) => { try { return readFileSync(join(c.root, n.name, 'callbacks.log'), 'utf8'); } catch { return ''; } };
 
   /** `ctl list --format json`, parsed (patronictl's keys). */
   function ctlList(): Array<Record<string, unknown>> {
@@ -133,6 +141,10 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
     assert.ok(w.acked.length > 20);
     // The old primary has them too once it streams.
     await waitFor('writes replicated to the old primary', async () => (await w.missingOn(old)).length === 0, 10_000);
+    // Callbacks: both nodes were told their new role (Patroni's argv: action, role, scope).
+    await waitFor('on_role_change callbacks', async () => callbacks(primary).includes('on_role_change master e2e\n') && callbacks(old).includes('on_role_change replica e2e\n'), 10_000)
+      .catch(() => assert.fail(`callbacks: new primary ${JSON.stringify(callbacks(primary))}, old ${JSON.stringify(callbacks(old))}`));
+    assert.match(callbacks(old), /^on_start master e2e\n/, 'the bootstrap primary\'s first callback is on_start master');
   });
 
   test('PostgreSQL crash on the primary with the agent alive: writes work again', async () => {

@@ -50,6 +50,8 @@ export interface ClusterOptions {
    * cut, blackhole or delay one node's link to the DCS.
    */
   readonly etcdProxies?: boolean;
+  /** Extra keys for a node's postgresql section (e.g. callbacks), by node name. */
+  readonly postgresql?: (name: string, nodeDir: string) => Record<string, unknown>;
 }
 
 export interface AddNodeOptions {
@@ -258,6 +260,7 @@ export class LocalCluster {
         },
         parameters: { unix_socket_directories: nodeDir, shared_buffers: '16MB', max_connections: 30 },
         pg_ctl_timeout: 30,
+        ...(o.postgresql?.(name, nodeDir) ?? {}),
       },
       tags,
     };
