@@ -8,25 +8,9 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { LocalCluster, type AgentNode } from '../support/cluster.js';
 import { waitFor } from '../support/ports.js';
+import { newWritable, raftLeaderNode } from './raft-helpers.js';
 
 const TTL = 10;
-
-async function raftLeaderNode(c: LocalCluster): Promise<AgentNode | null> {
-  for (const n of c.nodes) {
-    const r = await n.api('/raft').catch(() => null);
-    const st = r?.body as { role?: string } | undefined;
-    if (r?.status === 200 && st?.role === 'leader') return n;
-  }
-  return null;
-}
-
-async function newWritable(c: LocalCluster, old: AgentNode, t0: number, timeoutMs: number): Promise<[AgentNode, number]> {
-  const n = await waitFor('a new writable primary', async () => {
-    for (const x of c.nodes) if (x !== old && (await x.writable())) return x;
-    return null;
-  }, timeoutMs, 20);
-  return [n, performance.now() - t0];
-}
 
 describe('HA end to end on the built-in Raft DCS (3 agents, no etcd)', { timeout: 300_000 }, () => {
   let c: LocalCluster;
