@@ -18,7 +18,7 @@ import { FailsafeDriver } from './failsafe-driver.js';
 import type { Dcs } from '../dcs/port.js';
 import { EMPTY_CLUSTER, type ClusterView, type MemberData, type MemberTags } from '../dcs/types.js';
 import type { PostgresControl } from '../postgres/index.js';
-import { closeKeptConnections, slotNameFromMember } from '../postgres/index.js';
+import { abortLongJobs, closeKeptConnections, slotNameFromMember } from '../postgres/index.js';
 import type { PgProbe } from '../postgres/types.js';
 import type { Fence } from '../fence/fence.js';
 import type { Watchdog } from '../watchdog/watchdog.js';
@@ -131,6 +131,7 @@ export class Agent {
       promoteRefusedUntil: () => self.promoteRefusedUntilMs,
       refusePromotion: () => { self.promoteRefusedUntilMs = performance.now() + self.settings.ttlSeconds * 1000; },
       noteRestart: () => self.noteRestart(),
+      isStopping: () => self.stopping,
     });
   }
 
@@ -196,6 +197,20 @@ export class Agent {
   }
 
   noteRestart(): void { this.restartedSinceObserved = true; }
+
+  /**
+   * Shutdown during a background job: a clone (pg_basebackup) is ended (its partial data directory
+   * is removed by the clone's own cleanup); a rewind or bootstrap is left to finish, since cutting
+   * pg_rewind short leaves a data directory only a new rewind can repair. Waits at most 60 s.
+   */
+  private async endBackgroundTask(): Promise<void> {
+    const kind = this.task?.kind;
+    if (!kind) return;
+    if (kind === 'clone' || kind === 'reinit') this.log.info({ aborted: abortLongJobs() }, `shutting down: ending the running ${kind}`);
+    else this.log.info(`shutting down: waiting for the running ${kind} to finish`);
+    const until = performance.now() + 60_000;
+    while (this.task && performance.now() < until) await new Promise((r) => setTimeout(r, 100));
+  }
 
   /** Fire the event callbacks due since the last cycle's observation (none during bootstrap). */
   private observeForCallbacks(probe: PgProbe): void {
@@ -483,6 +498,7 @@ export class Agent {
       await this.dcs.close();
       return;
     }
+    await this.endBackgroundTask();
     this.log.info('shutting down: stopping PostgreSQL (fast)');
     if (this.probe?.running) await this.callbacks.hook('before_stop', this.callbackRole(), this.hookTimeoutMs());
     await this.pg.stop('fast').catch((e: unknown) => this.log.error({ err: errText(e) }, 'stop failed'));

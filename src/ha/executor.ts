@@ -55,6 +55,8 @@ export interface ExecutorHost {
   refusePromotion(): void;
   /** The agent itself restarted PostgreSQL (on_restart, not on_stop + on_start). */
   noteRestart(): void;
+  /** The agent is shutting down: a background job that finishes now must not start PostgreSQL. */
+  isStopping(): boolean;
 }
 
 export function connOf(view: ClusterView, member: string): ConnInfo {
@@ -80,6 +82,7 @@ export class Executor {
   private slot(): string { return slotNameFromMember(this.h.name); }
 
   private async startReplica(view: ClusterView, follow: string | null): Promise<void> {
+    if (this.h.isStopping()) { this.h.log.info('shutting down: not starting PostgreSQL after the background job'); return; }
     await this.h.pg.start(follow
       ? { asStandby: true, primaryConninfo: connOf(view, follow), slotName: this.slot() }
       : { asStandby: true, primaryConninfo: null });

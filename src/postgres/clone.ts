@@ -45,7 +45,7 @@ export async function cloneFrom(ctx: PgContext, from: ConnInfo, onProgress: (lin
     const args = ['-D', s.dataDir, '-X', 'stream', '--checkpoint=fast', '-P', '-w',
       '-h', from.host, '-p', String(from.port), '-U', s.replication.username, ...extra];
     await runChecked(s.binDir, 'pg_basebackup', args, {
-      user: ctx.user, timeoutMs: opts.timeoutMs ?? 24 * 3600_000, onLine: onProgress,
+      user: ctx.user, timeoutMs: opts.timeoutMs ?? 24 * 3600_000, onLine: onProgress, abortable: true,
       env: { PGPASSFILE: s.pgpassPath, PGAPPNAME: s.name },
     });
     // pg_basebackup copies the source's permission mode; PostgreSQL wants 0700 (or 0750).

@@ -123,6 +123,21 @@ export interface RunOptions {
   readonly detached?: boolean;
   /** Called with each complete output line (stdout and stderr), '\r' also ends a line. */
   readonly onLine?: (line: string) => void;
+  /** A long job (pg_basebackup, pg_rewind) that abortLongJobs() may end (agent shutdown). */
+  readonly abortable?: boolean;
+}
+
+const abortable = new Set<() => void>();
+
+/**
+ * End every running abortable command (SIGTERM, SIGKILL 2 s later): on agent shutdown a clone or
+ * rewind must not outlive the agent, nor finish after it and start PostgreSQL behind its back.
+ * Returns how many were signalled; each such run() then resolves as failed.
+ */
+export function abortLongJobs(): number {
+  const n = abortable.size;
+  for (const stop of [...abortable]) stop();
+  return n;
 }
 
 export interface RunResult {
@@ -168,17 +183,20 @@ export function run(binDir: string, name: string, args: readonly string[], opts:
       } catch { /* already gone */ }
     };
     let hardKill: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const terminate = (): void => {
       kill('SIGTERM');
-      hardKill = setTimeout(() => kill('SIGKILL'), 2000);
-    }, opts.timeoutMs);
+      hardKill ??= setTimeout(() => kill('SIGKILL'), 2000);
+    };
+    const timer = setTimeout(() => { timedOut = true; terminate(); }, opts.timeoutMs);
+    if (opts.abortable) abortable.add(terminate);
     child.on('error', (err) => {
       clearTimeout(timer);
+      abortable.delete(terminate);
       reject(new PostgresCommandError(`cannot run ${name} from ${binDir}: ${err.message}`, null, '', { cause: err }));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      abortable.delete(terminate);
       if (hardKill) clearTimeout(hardKill);
       if (opts.onLine && partial.trim() !== '') opts.onLine(partial);
       resolve({ code, signal, output, timedOut });

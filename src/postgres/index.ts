@@ -1,6 +1,7 @@
 /** Public API of the local PostgreSQL control layer. Tests may import the modules directly. */
 export { PostgresControl } from './instance.js';
 export { closeKeptConnections } from './client.js';
+export { abortLongJobs } from './exec.js';
 export { slotNameFromMember } from './slots.js';
 export { parseLsn, formatLsn } from './lsn.js';
 export { parseHistory, rewindVerdict } from './timeline.js';

@@ -40,6 +40,7 @@ function host(armResult: string | null, preCode: number | null = null) {
     promoteRefusedUntil: () => refusedUntil,
     refusePromotion: () => { refusedUntil = now + 10_000; },
     noteRestart: () => undefined,
+    isStopping: () => false,
   };
   return { h, calls, advance: (ms: number) => { now += ms; } };
 }
