@@ -96,6 +96,8 @@ export class Agent {
   private observed: ObservedState | null = null;
   private restartedSinceObserved = false;
   private promoteRefusedUntilMs = -Infinity;
+  /** A restart scheduled with POST /restart {schedule} (api-backend.ts runs it), published in our member record. */
+  scheduledRestart: Readonly<Record<string, unknown>> | null = null;
 
   constructor(d: AgentDeps) {
     this.config = d.config;
@@ -476,7 +478,8 @@ export class Agent {
   }
 
   memberData(probe: PgProbe): MemberData {
-    return memberDataOf(this.config, this.eff, probe, this.memberState(probe), this.settings.pause);
+    const m = memberDataOf(this.config, this.eff, probe, this.memberState(probe), this.settings.pause);
+    return this.scheduledRestart ? { ...m, scheduled_restart: this.scheduledRestart } : m;
   }
 
   role(): 'primary' | 'replica' | 'uninitialized' | 'demoted' {

@@ -23,6 +23,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class AgentApi implements ApiBackend {
   private readonly jobList: Job[] = [];
+  private restartTimer: NodeJS.Timeout | null = null;
   reloadRequested: (() => void) | null = null;
 
   constructor(private readonly agent: Agent) {}
@@ -57,6 +58,7 @@ export class AgentApi implements ApiBackend {
       tags: a.tags() as Record<string, unknown>,
       ...(p.sysid ? { database_system_identifier: p.sysid } : {}),
       ...(p.pendingRestart.length ? { pending_restart: true } : {}),
+      ...(a.scheduledRestart ? { scheduled_restart: a.scheduledRestart } : {}),
       leader_key_held: a.lockValid(),
       ...(a.lastDecision ? { last_decision: a.lastDecision.reason } : {}),
       ...(a.divergedWal.length ? { diverged_wal: a.divergedWal } : {}),
@@ -177,7 +179,7 @@ export class AgentApi implements ApiBackend {
   }
 
   async restart(req: RestartRequest): Promise<AdminResult> {
-    if (req.schedule) return { status: 400, body: 'scheduled restarts are not supported yet; restart now without "schedule"' };
+    if (req.schedule) return this.scheduleRestart(req, req.schedule);
     const p = this.agent.probe;
     if (req.role) {
       const mine = p && pgRole(p) === 'master' ? ['master', 'primary'] : ['replica'];
@@ -198,8 +200,41 @@ export class AgentApi implements ApiBackend {
     }
   }
 
+  /**
+   * POST /restart {schedule}: one scheduled restart per node, kept in this agent's memory and shown in
+   * its member record (ctl list). Its conditions (role, restart_pending, ...) are checked when it
+   * runs, not when it is scheduled, as in Patroni. A time already past runs at once.
+   */
+  private scheduleRestart(req: RestartRequest, schedule: string): AdminResult {
+    if (this.agent.scheduledRestart) return { status: 409, body: 'Cannot schedule: Another restart is scheduled' };
+    const at = Date.parse(schedule);
+    if (!Number.isFinite(at)) return { status: 422, body: `schedule: expected an ISO 8601 timestamp with a time zone, got "${schedule}"` };
+    const { schedule: _s, ...conditions } = req;
+    this.agent.scheduledRestart = { schedule: new Date(at).toISOString(), ...conditions };
+    const arm = () => {
+      // setTimeout holds at most ~24.8 days: re-arm until the time comes.
+      const left = at - Date.now();
+      this.restartTimer = setTimeout(() => (left > 86_400_000 ? arm() : void this.runScheduledRestart(conditions)), Math.min(Math.max(0, left), 86_400_000));
+    };
+    arm();
+    this.agent.log.info({ schedule: this.agent.scheduledRestart['schedule'] }, 'restart scheduled');
+    return { status: 202, body: 'Restart scheduled' };
+  }
+
+  private async runScheduledRestart(conditions: RestartRequest): Promise<void> {
+    this.restartTimer = null;
+    this.agent.scheduledRestart = null;
+    const r = await this.restart(conditions);
+    const log = r.status === 200 ? this.agent.log.info.bind(this.agent.log) : this.agent.log.warn.bind(this.agent.log);
+    log({ status: r.status }, `scheduled restart: ${typeof r.body === 'string' ? r.body : JSON.stringify(r.body)}`);
+  }
+
   async cancelScheduledRestart(): Promise<AdminResult> {
-    return { status: 404, body: 'no restarts are scheduled' };
+    if (!this.agent.scheduledRestart) return { status: 404, body: 'no restarts are scheduled' };
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    this.agent.scheduledRestart = null;
+    return { status: 200, body: 'scheduled restart deleted' };
   }
 
   async reload(): Promise<AdminResult> {

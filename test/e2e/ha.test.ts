@@ -93,6 +93,30 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
     }
   });
 
+  test('scheduled restart: runs at its time, shows in /patroni and the member record, one at a time, DELETE cancels', async () => {
+    const r = replicasOf(primary)[0]!;
+    const post = (body: unknown) => r.api('/restart', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const startedBefore = ((await r.api('/patroni')).body as { postmaster_start_time?: string }).postmaster_start_time;
+    const at = new Date(Date.now() + 4000).toISOString();
+    assert.equal((await post({ schedule: at })).status, 202);
+    assert.equal((await post({ schedule: at })).status, 409, 'a second scheduled restart is refused');
+    const st = (await r.api('/patroni')).body as { scheduled_restart?: { schedule?: string } };
+    assert.equal(st.scheduled_restart?.schedule, at);
+    await waitFor('the schedule in the member record (/cluster)', async () => {
+      const m = ((await primary.api('/cluster')).body as { members: Array<{ name: string; scheduled_restart?: unknown }> }).members.find((x) => x.name === r.name);
+      return m?.scheduled_restart !== undefined;
+    }, 10_000);
+    await waitFor('the restart to run', async () => {
+      const b = (await r.api('/patroni').catch(() => ({ body: {} }))).body as { postmaster_start_time?: string; scheduled_restart?: unknown; state?: string };
+      return b.state === 'running' && b.scheduled_restart === undefined && b.postmaster_start_time !== startedBefore;
+    }, 30_000, 200);
+    assert.ok(Date.now() >= Date.parse(at), 'not before its time');
+    assert.equal((await post({ schedule: new Date(Date.now() + 3_600_000).toISOString() })).status, 202);
+    assert.equal((await r.api('/restart', { method: 'DELETE' })).status, 200);
+    assert.equal((await r.api('/restart', { method: 'DELETE' })).status, 404);
+    await waitFor(`${r.name} streams again`, async () => (await r.status('/replica')) === 200, 30_000);
+  });
+
   test('a second agent started with an existing member\'s name refuses to start and disturbs nothing', async () => {
     const twin = replicasOf(primary)[0]!;
     const cfg = JSON.parse(readFileSync(twin.configPath, 'utf8'));
