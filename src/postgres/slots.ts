@@ -25,28 +25,26 @@ function checkSlotName(name: string): void {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Drop a slot; if a walsender holds it, end that walsender and retry for up to ~1 s. */
+/**
+ * Drop a slot unless a walsender is streaming through it; false when it is (or became) active.
+ * An active slot is left alone, as Patroni does: its standby may only have lost the DCS (its member
+ * key expired) while it still replicates, and ending its walsender would stop that replication and
+ * the WAL retention it needs (found by the chaos suite, isolate-replica). It is dropped by a later
+ * sync once the standby has disconnected.
+ */
 async function dropSlot(c: pg.Client, name: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const r = await c.query(
-      `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots
-        WHERE slot_name = $1 AND NOT active`, [name]);
-    if (r.rowCount !== 0) return true;
-    const still = await c.query(
-      `SELECT pg_catalog.pg_terminate_backend(active_pid) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1`, [name]);
-    if (still.rowCount === 0) return true; // gone meanwhile
-    await sleep(100);
-  }
-  return false;
+  const r = await c.query(
+    `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots
+      WHERE slot_name = $1 AND NOT active`, [name]);
+  return r.rowCount !== 0;
 }
 
 /**
  * Make the physical slots on this primary exactly `names` ∪ `keep`: create the missing ones from
  * `names` (reserving WAL at once, so a replica about to connect misses nothing) and drop the other
- * permanent physical slots. Temporary slots (pg_basebackup -X stream makes one per clone) are never
- * touched: dropping one kills a clone in progress. On a server in recovery nothing is done.
+ * permanent physical slots that no walsender is using. Temporary slots (pg_basebackup -X stream
+ * makes one per clone) are never touched: dropping one kills a clone in progress. On a server in
+ * recovery nothing is done.
  */
 export async function syncPhysicalSlots(ctx: PgContext, names: readonly string[], keep: readonly string[]): Promise<SlotSyncResult> {
   for (const n of [...names, ...keep]) checkSlotName(n);
@@ -54,9 +52,11 @@ export async function syncPhysicalSlots(ctx: PgContext, names: readonly string[]
   return withClient(ctx.target, 5000, async (c) => {
     const rec = await c.query('SELECT pg_catalog.pg_is_in_recovery() AS rec');
     if (rec.rows[0]?.rec === true) return { created: [], dropped: [], failed: [], skippedInRecovery: true };
-    const existing = (await c.query(`SELECT slot_name FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary`))
-      .rows.map((r: { slot_name: string }) => r.slot_name);
-    const have = new Set(existing);
+    const rows = (await c.query(`SELECT slot_name, active FROM pg_catalog.pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary`))
+      .rows as { slot_name: string; active: boolean }[];
+    const have = new Set(rows.map((r) => r.slot_name));
+    // Unwanted but active slots are kept silently (see dropSlot); only inactive ones are dropped.
+    const existing = rows.filter((r) => !r.active).map((r) => r.slot_name);
     const created: string[] = [];
     for (const n of names) {
       if (have.has(n)) continue;
