@@ -3,6 +3,10 @@
  * /proc/<pid>/status) and CPU (utime+stime from /proc/<pid>/stat, as a delta over the interval), and
  * the DCS traffic its counting proxy saw over the same interval. The fence process of each node is
  * measured the same way and reported separately, since it is part of what a node costs.
+ *
+ * RSS counts the file-backed pages of the node binary the process has touched (~34 MiB for an empty
+ * `node -e "setInterval(()=>{},1000)"` here, of its ~40 MiB); those pages are shared by every node
+ * process on the host. The anonymous part (RssAnon) is what each agent adds on its own.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -11,11 +15,13 @@ import type { LocalCluster } from '../test/support/cluster.js';
 import { sleep } from '../test/support/ports.js';
 import type { CountingProxy } from './grpc-counter.js';
 
-export interface ProcSample { readonly rssKiB: number; readonly cpuTicks: number }
+export interface ProcSample { readonly rssKiB: number; readonly rssAnonKiB: number; readonly cpuTicks: number }
 
 export interface NodeFootprint {
   readonly node: string;
   readonly agentRssMiB: number;
+  /** The agent's anonymous (private) resident memory: RSS without the shared file-backed pages. */
+  readonly agentRssAnonMiB: number;
   readonly agentCpuSecPerMin: number;
   readonly fenceRssMiB: number | null;
   readonly fenceCpuSecPerMin: number | null;
@@ -42,11 +48,12 @@ export function procSample(pid: number): ProcSample | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    const anon = /^RssAnon:\s+(\d+)\s+kB/m.exec(status);
     // Fields after the parenthesised command name; utime and stime are fields 14 and 15 overall.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const cpuTicks = Number(rest[11]) + Number(rest[12]);
-    return { rssKiB: rss ? Number(rss[1]) : 0, cpuTicks };
+    return { rssKiB: rss ? Number(rss[1]) : 0, rssAnonKiB: anon ? Number(anon[1]) : 0, cpuTicks };
   } catch { return null; }
 }
 
@@ -81,6 +88,7 @@ export async function measureIdle(cluster: LocalCluster, proxies: readonly Count
     return {
       node: n.name,
       agentRssMiB: a1 ? mib(a1.rssKiB) : NaN,
+      agentRssAnonMiB: a1 ? mib(a1.rssAnonKiB) : NaN,
       agentCpuSecPerMin: cpu(a0, a1) ?? NaN,
       fenceRssMiB: f1 ? mib(f1.rssKiB) : null,
       fenceCpuSecPerMin: cpu(f0, f1),

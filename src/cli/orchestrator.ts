@@ -5,6 +5,8 @@
  * `orchestrator --raft-only CONFIG`: an arbiter -- only a Raft voter from the raft: section, no PostgreSQL.
  * Exit codes: 0 success, 1 failure (invalid config, fatal error), 2 usage error.
  */
+// First import: sets V8 heap flags before anything else allocates (see v8-footprint.ts).
+import '../util/v8-footprint.js';
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { runValidateConfig } from './validate.js';

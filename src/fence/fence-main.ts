@@ -10,12 +10,18 @@
  * (PostgreSQL's immediate shutdown: no more commits) if PostgreSQL is running as a primary (no
  * standby.signal). The agent disarms it when it is no longer primary.
  *
- * It polls every 50 ms, needs no event from the agent, and runs in its own session, so it outlives
- * the agent's death and keeps running while the agent is frozen. It exits when its state file is
- * removed (the agent's clean shutdown) or is gone for good with no agent alive.
+ * Timing: a timer set for the deadline re-reads the state file when it fires, so the decision to stop
+ * PostgreSQL is always taken on the newest state, at the deadline, needing no event from the agent.
+ * Between deadlines the fence learns of new states from a directory watch (at once) and a slow poll
+ * (the fallback when the watch misses an event or cannot be set up). An idle fence thus wakes about
+ * once per POLL_MS instead of polling the file every 50 ms (issue 4: idle CPU).
+ *
+ * It runs in its own session, so it outlives the agent's death and keeps running while the agent is
+ * frozen. It exits when its state file is removed (the agent's clean shutdown) or is gone for good
+ * with no agent alive.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, watch } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 interface FenceState {
   readonly armed: boolean;
@@ -23,6 +29,11 @@ interface FenceState {
   readonly dataDir: string;
   readonly agentPid: number;
 }
+
+/** Fallback poll period; the deadline itself is kept by a timer, not by this poll. */
+const POLL_MS = 1000;
+/** A removed state file ends the fence after this long (the agent's clean shutdown). */
+const EXIT_AFTER_MISSING_MS = 2000;
 
 const stateFile = process.argv[2];
 if (!stateFile) {
@@ -60,19 +71,11 @@ function alive(pid: number): boolean {
 
 let firedFor = '';
 let missingSince = 0;
+let deadlineTimer: NodeJS.Timeout | null = null;
+let timerFor = '';
 
-function tick(): void {
-  const st = readState();
-  if (!st) {
-    // The agent removes the file on a clean shutdown; a missing file with a dead agent ends us too.
-    if (!existsSync(stateFile!)) {
-      missingSince ||= Date.now();
-      if (Date.now() - missingSince > 2000) { log('state file removed: exiting'); process.exit(0); }
-    }
-    return;
-  }
-  missingSince = 0;
-  if (!st.armed) return;
+/** Stop PostgreSQL if `st` is armed, its deadline has passed, and PostgreSQL runs as a primary. */
+function maybeFire(st: FenceState): void {
   const now = process.hrtime.bigint();
   if (now < BigInt(st.deadlineNs) || firedFor === st.deadlineNs) return;
   const pid = postmasterPid(st.dataDir);
@@ -84,5 +87,50 @@ function tick(): void {
   try { process.kill(pid, 'SIGQUIT'); } catch (e) { log('could not signal the postmaster', { err: String(e) }); }
 }
 
-setInterval(tick, 50);
+/** (Re)arm the one deadline timer for `st`, or clear it when disarmed. */
+function schedule(st: FenceState): void {
+  if (!st.armed || firedFor === st.deadlineNs) {
+    if (deadlineTimer) clearTimeout(deadlineTimer);
+    deadlineTimer = null;
+    timerFor = '';
+    return;
+  }
+  if (deadlineTimer && timerFor === st.deadlineNs) return;
+  if (deadlineTimer) clearTimeout(deadlineTimer);
+  // Node's timers may fire up to a millisecond early against hrtime: check() re-schedules then.
+  const ms = Math.max(0, Number((BigInt(st.deadlineNs) - process.hrtime.bigint()) / 1_000_000n) + 1);
+  timerFor = st.deadlineNs;
+  deadlineTimer = setTimeout(() => { deadlineTimer = null; timerFor = ''; check(); }, ms);
+}
+
+/** Read the newest state and act on it: exit, fire, or (re)arm the deadline timer. */
+function check(): void {
+  const st = readState();
+  if (!st) {
+    // The agent removes the file on a clean shutdown; a missing file with a dead agent ends us too.
+    if (!existsSync(stateFile!)) {
+      missingSince ||= Date.now();
+      if (Date.now() - missingSince > EXIT_AFTER_MISSING_MS) { log('state file removed: exiting'); process.exit(0); }
+    }
+    return;
+  }
+  missingSince = 0;
+  if (st.armed) maybeFire(st);
+  schedule(st);
+}
+
+/** Re-read at once when the agent renames a new state into place (best effort: the poll remains). */
+function watchDirectory(): void {
+  const name = basename(stateFile!);
+  try {
+    const w = watch(dirname(stateFile!), { persistent: false }, (_event, file) => { if (file === null || file === name) check(); });
+    w.on('error', () => w.close());
+  } catch (e) {
+    log('cannot watch the state directory; relying on the poll', { err: String(e) });
+  }
+}
+
+watchDirectory();
+setInterval(check, POLL_MS);
+check();
 log('fence started', { stateFile });

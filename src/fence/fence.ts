@@ -29,6 +29,8 @@ function monoNs(perfMs: number): bigint {
 export class Fence {
   private readonly pidFile: string;
   private lastWritten = '';
+  /** The arm() input behind lastWritten: the agent re-arms every 250 ms with mostly the same one. */
+  private lastDeadline: number | null = null;
 
   constructor(private readonly stateFile: string, private readonly dataDir: string, private readonly logFile: string) {
     this.pidFile = `${stateFile}.pid`;
@@ -53,10 +55,16 @@ export class Fence {
 
   /** Arm with the deadline (a performance.now() instant) by which PostgreSQL must stop taking writes. */
   arm(deadlinePerfMs: number): void {
+    // Converting to CLOCK_MONOTONIC reads two clocks, so the same deadline converts to a few ns
+    // more or less each time: compare the input, or every call rewrites the file (it did, 4 times
+    // a second on every primary: most of the agent's idle file-system work).
+    if (deadlinePerfMs === this.lastDeadline) return;
     this.write(true, deadlinePerfMs);
+    this.lastDeadline = deadlinePerfMs;
   }
 
   disarm(): void {
+    this.lastDeadline = null;
     this.write(false, 0);
   }
 
@@ -71,6 +79,9 @@ export class Fence {
 
   /** Clean shutdown: the fence exits when its state file disappears. */
   stop(): void {
+    // A later ensureRunning() (after a pause ends) must write the state file afresh.
+    this.lastWritten = '';
+    this.lastDeadline = null;
     rmSync(this.stateFile, { force: true });
     rmSync(this.pidFile, { force: true });
   }

@@ -10,6 +10,10 @@
  * - `leaseConfirmedAt` is the monotonic send time of the last keep-alive (or grant) that the server
  *   confirmed, so confirmedAt + ttl is a lower bound on the lease's life at the server.
  * - Every call finishes within retryTimeoutMs: success, a CAS value, or DcsUnavailableError.
+ * - With a keeper thread, the main thread skips its own keep-alive while the keeper's last confirmed
+ *   renewal is fresh (keeperFresh()): one round trip less per HA cycle. A lease the keeper can no
+ *   longer renew (gone at the server) stops being fresh, and the next cycle's own keep-alive finds
+ *   out and replaces it, as before.
  */
 import { performance } from 'node:perf_hooks';
 import type { IKeyValue, IRequestOp, ICompare, ITxnResponse } from 'etcd3';
@@ -93,6 +97,8 @@ export class Etcd3Dcs implements Dcs {
   private lastMember: string | null = null;
   private closed = false;
   private readonly keeper: LeaseKeeper | null;
+  /** The /status body last written by this adapter while leader (Patroni writes it only on change). */
+  private lastStatus: string | null = null;
 
   constructor(private readonly o: Etcd3Options, client?: Etcd3) {
     this.member = o.member;
@@ -173,6 +179,16 @@ export class Etcd3Dcs implements Dcs {
     return true;
   }
 
+  /**
+   * The keeper confirmed a renewal of the current lease recently enough that a keep-alive of our
+   * own would add nothing: within two keeper rounds, and never more than ttl/2 ago.
+   */
+  private keeperFresh(): boolean {
+    const at = this.leaseId ? this.keeper?.confirmedAt() ?? null : null;
+    if (at === null || !this.o.keeperIntervalMs) return false;
+    return performance.now() - at < Math.min(2 * this.o.keeperIntervalMs, this.o.ttlSeconds * 500);
+  }
+
   leaseConfirmedAt(): number | null {
     if (!this.leaseId) return null;
     const fromKeeper = this.keeper?.confirmedAt() ?? null;
@@ -209,10 +225,12 @@ export class Etcd3Dcs implements Dcs {
           [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
           [{ request_put: { key, value: enc(this.member), lease } }],
           [{ request_range: { key } }]);
-        if (res.succeeded) return true;
+        if (res.succeeded) { this.lastStatus = null; return true; }
         // A retried request may have been applied before its response was lost: the key may be ours.
         const kv = res.responses[0]?.response_range?.kvs?.[0];
-        return !!kv && kv.value.toString('utf8') === this.member && String(kv.lease) === lease;
+        const ours = !!kv && kv.value.toString('utf8') === this.member && String(kv.lease) === lease;
+        if (ours) this.lastStatus = null;
+        return ours;
       } catch (e) {
         if (e instanceof LeaseExpiredError) { this.setLease(null); continue; }
         throw e;
@@ -222,7 +240,9 @@ export class Etcd3Dcs implements Dcs {
   }
 
   async updateLeader(): Promise<boolean> {
-    if (!(await this.keepalive().catch((e) => { if (e instanceof LeaseExpiredError) return false; throw e; }))) {
+    // The compare on the key's lease below still fails if the lease is gone, whoever renewed it.
+    const renewed = this.keeperFresh() || await this.keepalive().catch((e) => { if (e instanceof LeaseExpiredError) return false; throw e; });
+    if (!renewed) {
       // Our lease is gone, and with it any key bound to it. Take a fresh lease for later use, but the
       // leader key is lost: never re-create it here.
       this.setLease(null);
@@ -240,6 +260,7 @@ export class Etcd3Dcs implements Dcs {
   }
 
   async deleteLeader(): Promise<boolean> {
+    this.lastStatus = null;
     const key = enc(this.keys.leader);
     const res = await this.txn('delete leader', [{ key, target: 'Value', result: 'Equal', value: enc(this.member) }], [{ request_delete_range: { key } }]);
     return res.succeeded;
@@ -253,7 +274,7 @@ export class Etcd3Dcs implements Dcs {
       try {
         if (tag === this.lastMember) {
           // Unchanged record: no write, but the lease it is bound to must still be kept alive.
-          if (await this.keepalive()) return;
+          if (this.keeperFresh() || await this.keepalive()) return;
           this.setLease(null);
           continue;
         }
@@ -302,7 +323,12 @@ export class Etcd3Dcs implements Dcs {
     return this.cas('set history', this.keys.history, JSON.stringify(value), expect);
   }
   async setStatus(value: ClusterStatus): Promise<void> {
-    await this.cas('set status', this.keys.status, JSON.stringify(value), undefined);
+    // Written only when the content changes (as Patroni does); forgotten when we (re)take the
+    // leader key, since another leader may have written it meanwhile.
+    const body = JSON.stringify(value);
+    if (body === this.lastStatus) return;
+    await this.cas('set status', this.keys.status, body, undefined);
+    this.lastStatus = body;
   }
   async setFailsafe(value: Readonly<Record<string, string>> | null): Promise<void> {
     await this.cas('set failsafe', this.keys.failsafe, value === null ? null : JSON.stringify(value), undefined);

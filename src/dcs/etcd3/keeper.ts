@@ -8,6 +8,16 @@
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import type { Etcd3Options } from './adapter.js';
+import type { KeeperData } from './keeper-worker.js';
+
+/**
+ * The keeper thread's own heap limits. It holds one HTTP/2 session and a timer; V8's defaults
+ * (young generation sized for throughput) would let its idle heap grow to several MiB of RSS.
+ */
+const KEEPER_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 } as const;
+
+/** How often the main thread proves it is alive to the keeper thread. */
+export const HEARTBEAT_MS = 1000;
 
 export class LeaseKeeper {
   private readonly shared = new SharedArrayBuffer(4 * 8);
@@ -17,14 +27,16 @@ export class LeaseKeeper {
   private readonly beat: NodeJS.Timeout;
 
   constructor(options: Etcd3Options, intervalMs: number, staleMs: number) {
-    const { onDataWarning: _drop, ...cloneable } = options;
-    this.worker = new Worker(new URL('./keeper-worker.js', import.meta.url), {
-      workerData: { options: cloneable, shared: this.shared, intervalMs, staleMs },
-    });
+    const { hosts, protocol, username, password, cacert, cert, key } = options;
+    const endpoint = { hosts, protocol, username, password, cacert, cert, key };
+    const workerData: KeeperData = { endpoint, shared: this.shared, intervalMs, staleMs };
+    this.worker = new Worker(new URL('./keeper-worker.js', import.meta.url), { workerData, resourceLimits: KEEPER_LIMITS });
     this.worker.unref();
     this.worker.on('error', () => undefined);
     this.heartbeat();
-    this.beat = setInterval(() => this.heartbeat(), 250);
+    // Once a second is plenty against staleMs (3/4 of a ttl): a rarer beat can only make the keeper
+    // give up sooner after a freeze, never later, and each wake-up of an idle agent costs CPU.
+    this.beat = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
     this.beat.unref();
   }
 
