@@ -3,9 +3,10 @@
  * the disk store, the TCP transport and the KV state machine. It implements KvClientOps, so the
  * Raft DCS adapter reads and writes through it.
  *
- * Ready handling, in the order the core requires: persist snapshot + entries + hard state (fsync'd
- * by DiskStorage.persist) BEFORE sending messages; then apply committed entries; then answer
- * read-index requests; then advance.
+ * Ready handling (persist, send, apply, advance, and the order rules that keep it safe while the
+ * leader sends before its own fsync) lives in ready-loop.ts; the applied state and the requests
+ * waiting on it in applied-state.ts. This file wires them to the transport and the disk, and
+ * holds the client API.
  *
  * Writes go through the Raft leader: a follower forwards the command over the transport's RPC
  * channel. The leader stamps its monotonic clock into each command (lease deadlines are the
@@ -15,11 +16,14 @@
 import { performance } from 'node:perf_hooks';
 import { mkdirSync } from 'node:fs';
 import {
-  RawNode, bootstrapState, type ConfChange, type ConfState, type Entry, type NodeId, type RaftConfig, type RaftEvent, type Ready,
+  RawNode, bootstrapState, type ConfChange, type ConfState, type NodeId, type RaftConfig, type RaftEvent, type Role,
 } from './core/index.js';
+import { AppliedState } from './applied-state.js';
 import { RaftJobs } from './jobs.js';
+import { LeaderRouter, type LeaderOp, type LeaderOpResult } from './leader-router.js';
 import { addressOf, describeStatus, peerMap, type RaftDescription } from './peers.js';
 import { NoLeaderError, RaftRefusedError, seededRng, watchLocal } from './node-support.js';
+import { ReadyLoop } from './ready-loop.js';
 import { NoticeLinks, RaftRemovedError, removedText } from './removal.js';
 import { DiskStorage } from './storage/index.js';
 import { TcpTransport, type PeerAddress } from './transport/index.js';
@@ -71,36 +75,19 @@ export interface RaftNodeOptions {
   readonly jobsPrefix?: string;
 }
 
-/** A request carried out by the leader: here when this node leads, else forwarded over the RPC channel. */
-type LeaderOp =
-  | { kind: 'propose'; cmd: KvCommand }
-  | { kind: 'read'; target: { key: string } | { prefix: string } }
-  | { kind: 'conf'; change: ConfChange }
-  | { kind: 'transfer'; target: NodeId };
-
-interface Pending { term: number; resolve: (r: KvResult) => void; reject: (e: Error) => void }
-
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-
 export class RaftNode implements KvClientOps {
-  kv: KvStateMachine;
   private readonly storage: DiskStorage;
   private readonly raw: RawNode;
   private readonly transport: TcpTransport;
   private readonly leases: LeaseClock;
-  private readonly pending = new Map<number, Pending>();
-  private readonly reads = new Map<string, (index: number) => void>();
-  private readonly applyWaiters: Array<{ index: number; resolve: () => void }> = [];
+  private readonly state: AppliedState;
+  private readonly loop: ReadyLoop;
+  private readonly router: LeaderRouter;
   private ticker: NodeJS.Timeout | null = null;
   private readSeq = 0;
-  private role: string = 'follower';
+  private role: Role = 'follower';
   private lead: NodeId | null = null;
-  private processing = false;
   private closed = false;
-  private appliedSinceSnapshot = 0;
-  /** Index of the last applied entry of any type. */
-  private applied = 0;
   /** The transport's current peer map (the latest membership minus this node). */
   private peers: Map<NodeId, PeerAddress>;
   /** Removed servers being told so (their links outlive membership briefly). */
@@ -116,8 +103,7 @@ export class RaftNode implements KvClientOps {
     }
     const snap = this.storage.snapshot();
     // A joining server has no snapshot yet: it starts empty and installs the leader's.
-    this.kv = snap.index === 0 ? new KvStateMachine() : KvStateMachine.restore(snap.data);
-    this.applied = snap.index;
+    this.state = new AppliedState(snap, (result) => { if (this.isLeader) this.leases.observe(result, performance.now()); });
     this.raw = new RawNode({
       id: o.id, storage: this.storage, rng: seededRng(Number(process.hrtime.bigint() % 2147483647n)),
       ...o.tuning,
@@ -136,14 +122,54 @@ export class RaftNode implements KvClientOps {
     });
     this.leases = new LeaseClock({ electionTimeoutMs: o.electionTicks * o.tickMs });
     this.jobs = o.jobsPrefix ? new RaftJobs(this, o.jobsPrefix, o.log) : null;
+    this.loop = this.readyLoop();
+    this.router = new LeaderRouter({
+      self: o.id, timeoutMs: o.requestTimeoutMs,
+      leader: () => this.lead, closed: () => this.closed, local: (op) => this.local(op),
+      request: (to, payload, ms) => this.transport.request(to, payload, ms),
+    });
+  }
+
+  /** The KV state machine (this node's applied state; replaced when a snapshot is installed). */
+  get kv(): KvStateMachine { return this.state.kv; }
+
+  private readyLoop(): ReadyLoop {
+    return new ReadyLoop(this.raw, this.storage, {
+      send: (m) => {
+        if (m.type === 'removed') this.reachForNotice(m.to);
+        this.transport.send(m.to, m);
+      },
+      confChanged: (conf) => this.setTransportPeers([...conf.voters, ...conf.learners]),
+      restore: (snap) => this.state.restore(snap),
+      softState: (role, lead) => this.onSoftState(role, lead),
+      apply: (e) => this.state.apply(e),
+      readState: (rs) => this.state.readState(rs),
+      event: (ev) => {
+        if (ev.kind === 'removed') this.onRemoved(ev);
+        else if (ev.kind === 'autoremove-proposed') this.onAutoremove(ev);
+        else this.o.log.info({ event: ev }, `raft: ${ev.kind}`);
+      },
+      advanced: () => this.maybeCompact(),
+      fatal: (err) => this.onFatal(err),
+    });
+  }
+
+  /**
+   * The disk failed (or the core found a broken invariant): this node must not go on as if its
+   * writes were durable. Logged, then thrown outside any promise so the process stops, as it did
+   * when the write was synchronous (etcd panics likewise).
+   */
+  private onFatal(err: unknown): void {
+    this.o.log.error({ err: err instanceof Error ? err.message : String(err) }, 'raft: storage or core failure, stopping');
+    process.nextTick(() => { throw err; });
   }
 
   /** Membership jobs (null unless `jobsPrefix` was given). */
   readonly jobs: RaftJobs | null;
 
   async start(): Promise<void> {
-    this.transport.onMessage((from, m) => { this.learnSender(from); this.raw.step(m); this.process(); });
-    this.transport.onRequest((_from, payload) => this.serve(payload));
+    this.transport.onMessage((from, m) => { this.learnSender(from); this.loop.receive(m); });
+    this.transport.onRequest((_from, payload) => this.router.serve(payload, this.isLeader));
     await this.transport.start();
     this.ticker = setInterval(() => this.tick(), this.o.tickMs);
     this.jobs?.start();
@@ -194,7 +220,7 @@ export class RaftNode implements KvClientOps {
   get isLeader(): boolean { return this.role === 'leader'; }
 
   status() {
-    return { ...this.raw.status(), transport: this.transport.stats(), applied: this.applied, revision: this.kv.revision };
+    return { ...this.raw.status(), transport: this.transport.stats(), applied: this.state.applied, revision: this.kv.revision };
   }
 
   private tick(): void {
@@ -206,51 +232,10 @@ export class RaftNode implements KvClientOps {
         if (cmd) void this.proposeLocal(cmd).catch(() => undefined);
       }
     }
-    this.process();
+    this.loop.kick();
   }
 
-  /** Drain every Ready the core has (see the file comment for the order). */
-  private process(): void {
-    if (this.processing || this.closed) return;
-    this.processing = true;
-    try {
-      while (this.raw.hasReady()) this.handle(this.raw.ready());
-    } finally {
-      this.processing = false;
-    }
-  }
-
-  private handle(rd: Ready): void {
-    if (rd.snapshot || rd.entries.length || rd.hardState) {
-      this.storage.persist({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
-    }
-    if (rd.snapshot) {
-      // Watchers subscribed to the old state machine time out and re-read: acceptable for a rare event.
-      this.kv = KvStateMachine.restore(rd.snapshot.data);
-      this.applied = Math.max(this.applied, rd.snapshot.index);
-    }
-    if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
-    // Membership takes effect when appended: sync the transport before sending, so this Ready's
-    // messages to a just-added learner are not dropped as addressed to an unknown peer.
-    for (const ev of rd.events) {
-      if (ev.kind === 'conf-changed') this.setTransportPeers([...ev.confState.voters, ...ev.confState.learners]);
-    }
-    for (const m of rd.messages) {
-      if (m.type === 'removed') this.reachForNotice(m.to);
-      this.transport.send(m.to, m);
-    }
-    for (const e of rd.committed) this.apply(e);
-    for (const rs of rd.readStates) { const r = this.reads.get(rs.ctx); if (r) { this.reads.delete(rs.ctx); r(rs.index); } }
-    for (const ev of rd.events) {
-      if (ev.kind === 'removed') this.onRemoved(ev);
-      else if (ev.kind === 'autoremove-proposed') this.onAutoremove(ev);
-      else this.o.log.info({ event: ev }, `raft: ${ev.kind}`);
-    }
-    this.raw.advance(rd);
-    this.maybeCompact();
-  }
-
-  private onSoftState(role: string, lead: NodeId | null): void {
+  private onSoftState(role: Role, lead: NodeId | null): void {
     const wasLeader = this.role === 'leader';
     this.role = role;
     this.lead = lead;
@@ -263,84 +248,32 @@ export class RaftNode implements KvClientOps {
     }
   }
 
-  private apply(e: Entry): void {
-    // Every entry counts as applied (no-ops and conf changes too): a read-index answer is often
-    // exactly the new leader's no-op, and reads wait for `applied` to reach it.
-    this.applied = Math.max(this.applied, e.index);
-    if (e.type !== 'normal') {
-      this.resolvePending(e, { kind: 'skipped', index: e.index, revision: this.kv.revision });
-    } else {
-      const result = this.kv.apply(e.index, e.data);
-      if (this.isLeader) this.leases.observe(result, performance.now());
-      this.appliedSinceSnapshot++;
-      this.resolvePending(e, result);
-    }
-    for (let i = this.applyWaiters.length - 1; i >= 0; i--) {
-      const w = this.applyWaiters[i]!;
-      if (w.index <= e.index) { this.applyWaiters.splice(i, 1); w.resolve(); }
-    }
-  }
-
-  private resolvePending(e: Entry, result: KvResult): void {
-    const p = this.pending.get(e.index);
-    if (!p) return;
-    this.pending.delete(e.index);
-    if (p.term === e.term) p.resolve(result);
-    else p.reject(new NoLeaderError('leadership changed before the request committed'));
-  }
-
+  /** Between Readies (no persist in flight): snapshot the state machine now and then, keeping 200 entries for slow followers. */
   private maybeCompact(): void {
-    if (this.appliedSinceSnapshot < 2000) return;
-    const index = this.applied;
+    if (!this.state.snapshotDue()) return;
+    const index = this.state.applied;
     const term = this.storage.term(index);
     if (term === null) return;
     this.storage.compact(Math.max(this.storage.firstIndex() - 1, index - 200), { index, term, confState: this.raw.confStateAt(index), data: this.kv.snapshot() });
-    this.appliedSinceSnapshot = 0;
-  }
-
-  private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new NoLeaderError(`${what}: no answer from a raft leader within ${this.o.requestTimeoutMs} ms`)), this.o.requestTimeoutMs);
-      p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
-    });
+    this.state.snapshotTaken();
   }
 
   /** Propose on this node (it must be the leader). Resolves with the apply result. */
   private proposeLocal(cmd: KvCommand): Promise<KvResult> {
     const r = this.raw.propose(encodeCommand(cmd, performance.now()));
     if (!r.accepted) return Promise.reject(new NoLeaderError(`not accepted: ${r.reason}`));
-    const p = new Promise<KvResult>((resolve, reject) => this.pending.set(r.index, { term: r.term, resolve, reject }));
-    this.process();
+    const p = this.state.track(r.index, r.term);
+    this.loop.kick();
     return p;
   }
 
-  private async waitForLeader(): Promise<NodeId> {
-    const end = performance.now() + this.o.requestTimeoutMs;
-    while (!this.closed) {
-      if (this.lead) return this.lead;
-      if (performance.now() > end) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new NoLeaderError('no raft leader is known');
-  }
-
   /** Run `op` on the leader: here when we are it, else forwarded (one retry after a leader change). */
-  private async onLeader<T>(op: LeaderOp): Promise<T> {
-    if (this.removed) throw new RaftRemovedError(removedText(this.o.id, this.o.dataDir));
-    const run = async (): Promise<T> => {
-      const leader = await this.waitForLeader();
-      if (leader === this.o.id) return (await this.local(op)) as T;
-      const reply = await this.transport.request(leader, enc.encode(JSON.stringify(op)), this.o.requestTimeoutMs);
-      return JSON.parse(dec.decode(reply)) as T;
-    };
-    return this.withTimeout(run().catch(async (e: unknown) => {
-      if (this.closed) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-      return run();
-    }), op.kind);
+  private onLeader<T>(op: LeaderOp): Promise<T> {
+    if (this.removed) return Promise.reject(new RaftRemovedError(removedText(this.o.id, this.o.dataDir)));
+    return this.router.run<T>(op);
   }
 
-  private async local(op: LeaderOp): Promise<KvResult | RangeReply | { refused: string }> {
+  private async local(op: LeaderOp): Promise<LeaderOpResult> {
     if (op.kind === 'propose') return this.proposeLocal(op.cmd);
     if (op.kind === 'conf') return this.confChangeLocal(op.change);
     if (op.kind === 'transfer') {
@@ -349,16 +282,11 @@ export class RaftNode implements KvClientOps {
       return { kind: 'skipped', index: 0, revision: this.kv.revision };
     }
     const ctx = `${this.o.id}#${++this.readSeq}`;
-    const index = await new Promise<number>((resolve) => { this.reads.set(ctx, resolve); this.raw.readIndex(ctx); this.process(); });
-    if (this.applied < index) await new Promise<void>((resolve) => this.applyWaiters.push({ index, resolve }));
+    const answered = this.state.awaitReadIndex(ctx);
+    this.raw.readIndex(ctx);
+    this.loop.kick();
+    await this.state.appliedUpTo(await answered);
     return this.kv.range(op.target);
-  }
-
-  /** A forwarded request from a follower. */
-  private async serve(payload: Uint8Array): Promise<Uint8Array> {
-    const op = JSON.parse(dec.decode(payload)) as LeaderOp;
-    if (!this.isLeader) throw new NoLeaderError('not the leader');
-    return enc.encode(JSON.stringify(await this.local(op)));
   }
 
   // --- KvClientOps ---
@@ -391,8 +319,8 @@ export class RaftNode implements KvClientOps {
       if (r.reason === 'not-leader') return Promise.reject(new NoLeaderError(r.detail));
       return Promise.resolve({ refused: `${r.reason}: ${r.detail}` });
     }
-    const p = new Promise<KvResult>((resolve, reject) => this.pending.set(r.index, { term: r.term, resolve, reject }));
-    this.process();
+    const p = this.state.track(r.index, r.term);
+    this.loop.kick();
     return p;
   }
 
@@ -431,13 +359,13 @@ export class RaftNode implements KvClientOps {
 
   /** GET /raft: term, leader, commit index and, on the leader, each peer's role, match index and last contact. */
   describe(): RaftDescription {
-    return describeStatus(this.raw.status(), this.applied, this.o.tickMs);
+    return describeStatus(this.raw.status(), this.state.applied, this.o.tickMs);
   }
 
   /** Hand leadership to `target` (or the most caught-up peer) before a planned stop. */
   transferLeadership(target: NodeId): { started: boolean; detail: string } {
     const r = this.raw.transferLeader(target);
-    this.process();
+    this.loop.kick();
     return r;
   }
 
@@ -461,8 +389,9 @@ export class RaftNode implements KvClientOps {
     this.closed = true;
     this.jobs?.stop();
     if (this.ticker) clearInterval(this.ticker);
-    for (const p of this.pending.values()) p.reject(new NoLeaderError('raft node closed'));
-    this.pending.clear();
+    this.state.rejectAll(new NoLeaderError('raft node closed'));
+    // A persist in flight finishes first: its fdatasync must not outlive the file descriptor.
+    await this.loop.stop();
     await this.transport.close();
     this.storage.close();
   }

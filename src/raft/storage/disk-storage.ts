@@ -2,9 +2,11 @@
  * DiskStorage: the Raft log, hard state and snapshot on disk, with the whole state mirrored in
  * memory so that the core's reads (the Storage interface) never touch the disk.
  *
- * Invariant: whatever a write method has returned from is on stable storage (file data and
- * directory entries fsync'd), and the in-memory mirror equals what recovery would rebuild from
- * the directory at that moment. The mirror is only updated after the disk write succeeded.
+ * Invariant: whatever a write method has returned from (or, for persistAsync, resolved) is on
+ * stable storage (file data and directory entries fsync'd), and the in-memory mirror equals what
+ * recovery would rebuild from the directory at that moment. The mirror is only updated after the
+ * disk write succeeded. While a persistAsync waits for its fdatasync, the file may already hold
+ * its batch (recovery keeps it: as if the crash had come just after the fsync).
  *
  * Layout of the directory (mode 0700):
  *   LOCK              pid of the owning process
@@ -14,25 +16,32 @@
  * Memory: all entries after the compaction point are held in memory; the driver bounds them by
  * compacting regularly (the KV state machine is small, so its snapshots are cheap).
  */
-import { mkdirSync, unlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { unlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { invariant } from '../core/errors.js';
 import type { Storage } from '../core/storage.js';
 import type { Entry, HardState, Snapshot } from '../core/types.js';
 import { encodeBatch, type RecordItem } from './codec.js';
 import { StorageFailedError } from './errors.js';
-import { SNAPSHOT_FILE, acquireLock, fsyncDir, segmentName, writeFileAtomic } from './files.js';
+import { SNAPSHOT_FILE, acquireLock, fsyncDir, makeDirDurably, segmentName, writeFileAtomic } from './files.js';
 import { stderrLogger, type StorageLogger } from './logger.js';
 import { recover, type Recovered, type SegmentInfo } from './recovery.js';
 import { SegmentWriter } from './segment.js';
 
 export const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_PREALLOCATE_BYTES = 1024 * 1024;
 
 export interface DiskStorageOptions {
   /** Receives repairs made on open (a cut torn tail, removed leftovers). Default: stderr. */
   readonly logger?: StorageLogger;
   /** A new segment is started once the current one reaches this size. Default 8 MiB. */
   readonly segmentBytes?: number;
+  /**
+   * Segment files grow in zero-filled chunks of this size (at most segmentBytes), so that the
+   * fsync of an append has no file-size change to commit (segment.ts). 0: grow with each append.
+   * Default 1 MiB.
+   */
+  readonly preallocateBytes?: number;
 }
 
 /** What one persist call writes; a Ready has this shape, so `persist(ready)` works. */
@@ -40,6 +49,16 @@ export interface PersistBatch {
   readonly snapshot?: Snapshot | null;
   readonly entries?: readonly Entry[];
   readonly hardState?: HardState | null;
+}
+
+/** A validated, encoded persist batch (see DiskStorage.plan). */
+interface WritePlan {
+  readonly snap: Snapshot | null;
+  readonly snapFile: Buffer | null;
+  readonly fresh: readonly Entry[];
+  /** The hard state to write: the batch's, or a deferred commit index riding along. */
+  readonly hard: HardState | null;
+  readonly encoded: Buffer | null;
 }
 
 export class DiskStorage implements Storage {
@@ -54,11 +73,15 @@ export class DiskStorage implements Storage {
   private failure: StorageFailedError | null = null;
   /** The in-memory hard state has a newer commit index than the last one written (see persist). */
   private commitDeferred = false;
+  /** A persistAsync has written its batch and waits for its fdatasync. */
+  private writing = false;
   private closed = false;
 
   private constructor(
     readonly dir: string,
     private readonly segmentBytes: number,
+    /** Preallocation chunk of the segment files (0: none). */
+    private readonly chunkBytes: number,
     private readonly releaseLock: () => void,
     rec: Recovered,
   ) {
@@ -72,9 +95,9 @@ export class DiskStorage implements Storage {
     this.segments = rec.segments;
     const last = this.segments[this.segments.length - 1];
     if (last !== undefined) {
-      this.tail = SegmentWriter.reopen(dir, last.seq, rec.tailBytes);
+      this.tail = SegmentWriter.reopen(dir, last.seq, rec.tailBytes, chunkBytes);
     } else {
-      this.tail = SegmentWriter.create(dir, rec.startSeq, this.hard);
+      this.tail = SegmentWriter.create(dir, rec.startSeq, this.hard, chunkBytes);
       this.segments.push({ seq: rec.startSeq, maxIndex: 0 });
     }
   }
@@ -87,10 +110,12 @@ export class DiskStorage implements Storage {
   static open(dir: string, opts: DiskStorageOptions = {}): DiskStorage {
     const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     invariant(Number.isInteger(segmentBytes) && segmentBytes > 0, () => `segmentBytes must be a positive integer, got ${segmentBytes}`);
+    const prealloc = opts.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES;
+    invariant(Number.isInteger(prealloc) && prealloc >= 0, () => `preallocateBytes must be a non-negative integer, got ${prealloc}`);
     makeDirDurably(resolve(dir));
     const release = acquireLock(dir);
     try {
-      return new DiskStorage(dir, segmentBytes, release, recover(dir, opts.logger ?? stderrLogger));
+      return new DiskStorage(dir, segmentBytes, Math.min(prealloc, segmentBytes), release, recover(dir, opts.logger ?? stderrLogger));
     } catch (e) {
       release();
       throw e;
@@ -144,6 +169,48 @@ export class DiskStorage implements Storage {
    * the recovered commit index may therefore be older, never newer, than the one acknowledged.
    */
   persist(batch: PersistBatch): void {
+    const plan = this.plan(batch);
+    if (plan !== null) this.persistPlanned(plan);
+  }
+
+  /**
+   * persist(), with the fdatasync on libuv's thread pool instead of the event loop: the same
+   * checks (a caller bug rejects with InvariantError, nothing written), the same deferral of
+   * commit-only hard states, and the same guarantee once the promise resolves: all of `batch` is
+   * on disk and mirrored in memory. Until then the reads (entries, term, lastIndex,
+   * initialState) still show the store as it was, and every other write method throws
+   * InvariantError: one write at a time. A snapshot install (rare) is done synchronously. An I/O
+   * error rejects with StorageFailedError (the store is then unusable).
+   */
+  async persistAsync(batch: PersistBatch): Promise<void> {
+    const plan = this.plan(batch);
+    if (plan === null) return;
+    if (plan.snap !== null || plan.encoded === null) {
+      this.persistPlanned(plan);
+      return;
+    }
+    const encoded = plan.encoded;
+    this.writing = true;
+    try {
+      this.guard(() => this.tail.append(encoded));
+      try {
+        await this.tail.sync();
+      } catch (e) {
+        this.failure = new StorageFailedError(this.dir, e);
+        throw this.failure;
+      }
+      this.guard(() => this.mirrorAppended(plan.fresh, plan.hard));
+    } finally {
+      this.writing = false;
+    }
+    this.wrote(plan);
+  }
+
+  /**
+   * Validates and encodes `batch` (nothing is written); null when it only advances the commit
+   * index, which is then kept in memory (see persist).
+   */
+  private plan(batch: PersistBatch): WritePlan | null {
     this.checkUsable();
     const snap = batch.snapshot ?? null;
     if (snap !== null) this.checkInstallable(snap);
@@ -155,21 +222,29 @@ export class DiskStorage implements Storage {
     if (snap === null && fresh.length === 0 && hs !== null && hs.term === this.hard.term && hs.vote === this.hard.vote) {
       this.commitDeferred = this.commitDeferred || hs.commit !== this.hard.commit;
       this.hard = hs;
-      return;
+      return null;
     }
     // A deferred commit index rides along with the next durable batch.
-    const hardToWrite = hs ?? (this.commitDeferred ? this.hard : null);
+    const hard = hs ?? (this.commitDeferred ? this.hard : null);
     // Encode before writing anything: an unencodable batch is refused with the store intact.
     const snapFile = snap === null ? null : this.encodeSnapshotFile(snap, snap.index, snap.term, this.tail.seq + 1);
     const items: RecordItem[] = fresh.map((entry) => ({ kind: 'entry', entry }));
     // After the entries: a torn batch that kept the hard state kept its entries too.
-    if (hardToWrite !== null) items.push({ kind: 'hard-state', hardState: hardToWrite });
+    if (hard !== null) items.push({ kind: 'hard-state', hardState: hard });
     const encoded = items.length > 0 ? encodeBatch(items) : null;
+    return { snap, snapFile, fresh, hard, encoded };
+  }
+
+  private persistPlanned(plan: WritePlan): void {
     this.guard(() => {
-      if (snap !== null && snapFile !== null) this.installSnapshot(snap, snapFile);
-      if (encoded !== null) this.appendBatch(encoded, fresh, hardToWrite);
+      if (plan.snap !== null && plan.snapFile !== null) this.installSnapshot(plan.snap, plan.snapFile);
+      if (plan.encoded !== null) this.appendBatch(plan.encoded, plan.fresh, plan.hard);
     });
-    if (encoded !== null && hardToWrite !== null) this.commitDeferred = false;
+    this.wrote(plan);
+  }
+
+  private wrote(plan: WritePlan): void {
+    if (plan.encoded !== null && plan.hard !== null) this.commitDeferred = false;
   }
 
   /** persist({ entries }). */
@@ -217,6 +292,7 @@ export class DiskStorage implements Storage {
   /** Releases the directory. Everything written is already durable; further use throws. */
   close(): void {
     if (this.closed) return;
+    invariant(!this.writing, () => `raft storage in ${this.dir}: close() while a persistAsync is in flight; await it first`);
     if (this.commitDeferred && this.failure === null) {
       // A clean stop leaves the latest commit index on disk (best effort: it is volatile anyway).
       try { this.guard(() => this.appendBatch(encodeBatch([{ kind: 'hard-state', hardState: this.hard }]), [], this.hard)); } catch { /* store now failed */ }
@@ -237,6 +313,7 @@ export class DiskStorage implements Storage {
   private checkUsable(): void {
     invariant(!this.closed, () => `raft storage in ${this.dir} is closed`);
     if (this.failure !== null) throw this.failure;
+    invariant(!this.writing, () => `raft storage in ${this.dir}: a persistAsync is still in flight (one write at a time)`);
   }
 
   /** Runs disk work; any error poisons the store (see StorageFailedError). */
@@ -272,6 +349,11 @@ export class DiskStorage implements Storage {
   /** Appends the encoded batch of `fresh` and `hs`, then mirrors it in memory. */
   private appendBatch(encoded: Buffer, fresh: readonly Entry[], hs: HardState | null): void {
     this.tail.appendDurably(encoded);
+    this.mirrorAppended(fresh, hs);
+  }
+
+  /** Mirrors a durable append of `fresh` and `hs` in memory; starts a new segment when due. */
+  private mirrorAppended(fresh: readonly Entry[], hs: HardState | null): void {
     const head = fresh[0];
     if (head !== undefined) {
       this.ents.length = head.index - this.baseIndex - 1;
@@ -291,7 +373,7 @@ export class DiskStorage implements Storage {
    */
   private installSnapshot(snap: Snapshot, snapFile: Buffer): void {
     // snapFile names tail.seq + 1 as the start of the log: the segment created here.
-    const next = SegmentWriter.create(this.dir, this.tail.seq + 1, this.hard);
+    const next = SegmentWriter.create(this.dir, this.tail.seq + 1, this.hard, this.chunkBytes);
     writeFileAtomic(this.dir, SNAPSHOT_FILE, snapFile);
     this.tail.close();
     this.tail = next;
@@ -304,7 +386,7 @@ export class DiskStorage implements Storage {
   }
 
   private rotate(): void {
-    const next = SegmentWriter.create(this.dir, this.tail.seq + 1, this.hard);
+    const next = SegmentWriter.create(this.dir, this.tail.seq + 1, this.hard, this.chunkBytes);
     this.tail.close();
     this.tail = next;
     this.segments.push({ seq: next.seq, maxIndex: 0 });
@@ -316,15 +398,5 @@ export class DiskStorage implements Storage {
     this.segments = this.segments.filter((s) => s.seq >= seq);
     for (const s of gone) unlinkSync(join(this.dir, segmentName(s.seq)));
     fsyncDir(this.dir);
-  }
-}
-
-/** mkdir -p with mode 0700, then fsync the parents of every directory it created. */
-function makeDirDurably(dir: string): void {
-  const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (created === undefined) return;
-  for (let d = dir; ; d = dirname(d)) {
-    fsyncDir(dirname(d));
-    if (d === created || dirname(d) === d) return;
   }
 }

@@ -3,8 +3,8 @@
  * fsync of the file, and its name (creation, rename, deletion) only after fsync of the
  * directory that holds it.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { StorageLockedError } from './errors.js';
 
 export const FILE_MODE = 0o600;
@@ -100,5 +100,15 @@ function lockOwner(path: string): number | null {
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;
+  }
+}
+
+/** mkdir -p with mode 0700, then fsync the parents of every directory it created. */
+export function makeDirDurably(dir: string): void {
+  const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (created === undefined) return;
+  for (let d = dir; ; d = dirname(d)) {
+    fsyncDir(dirname(d));
+    if (d === created || dirname(d) === d) return;
   }
 }

@@ -10,6 +10,9 @@
  * one was fsync'd, so a damaged record followed by an intact record that STARTS a later batch
  * means durable data rotted (refuse to open), while damage followed by nothing, or only by the
  * rest of its own batch, is a write the crash interrupted (cut it off).
+ *
+ * Segments are preallocated (segment.ts): zeros from some offset to the end of the file are free
+ * space, not damage. A record never starts with nine zero bytes (its checksum would not match).
  */
 import { crc32c } from './crc32c.js';
 
@@ -83,19 +86,32 @@ export interface Damage {
 export interface ScanResult {
   readonly records: readonly RawRecord[];
   readonly damage: Damage | null;
+  /** Offset just past the last intact record (where the next write goes when there is no damage). */
+  readonly end: number;
 }
 
-/** Reads records from the start of `buf` up to the end or the first damaged one. */
+/**
+ * Reads records from the start of `buf` up to the end, a zero-filled tail (preallocated space:
+ * not damage) or the first damaged record.
+ */
 export function scanRecords(buf: Buffer): ScanResult {
   const records: RawRecord[] = [];
   let at = 0;
   while (at < buf.length) {
     const r = readRecordAt(buf, at);
-    if (!r.ok) return { records, damage: { offset: at, reason: r.reason, laterBatchAt: findBatchStart(buf, at + 1) } };
+    if (!r.ok) {
+      if (zeroFrom(buf, at)) return { records, damage: null, end: at };
+      return { records, damage: { offset: at, reason: r.reason, laterBatchAt: findBatchStart(buf, at + 1) }, end: at };
+    }
     records.push(r.record);
     at = r.next;
   }
-  return { records, damage: null };
+  return { records, damage: null, end: at };
+}
+
+function zeroFrom(buf: Buffer, at: number): boolean {
+  for (let i = at; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 /**

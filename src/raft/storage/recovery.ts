@@ -37,7 +37,7 @@ export interface Recovered extends SnapshotFileBody {
   readonly entries: Entry[];
   /** Segments still in use, ascending; the last is the one to append to. */
   readonly segments: SegmentInfo[];
-  /** Byte length of the last segment (0 when there is none). */
+  /** Bytes of batches in the last segment, preallocated zeros not counted (0 when there is none). */
   readonly tailBytes: number;
 }
 
@@ -106,13 +106,14 @@ function dropStaleSegments(dir: string, startSeq: number, log: StorageLogger): n
 function readSegment(dir: string, seq: number, isLast: boolean, log: StorageLogger): { records: readonly RawRecord[]; bytes: number } {
   const path = join(dir, segmentName(seq));
   const buf = readFileSync(path);
-  const { records, damage } = scanRecords(buf);
+  const { records, damage, end } = scanRecords(buf);
   if (records.length < 2) {
     // Segments are created whole (header + hard state, fsync'd, then renamed into place), so
     // damage there is not a torn write, and cutting it could forget the node's vote.
     throw new StorageCorruptionError(path, damage?.offset ?? buf.length, `${damage?.reason ?? 'file ends'} within the segment's header batch`);
   }
-  if (damage === null) return { records, bytes: buf.length };
+  // A zero-filled tail is preallocated space: kept, and overwritten by the next appends.
+  if (damage === null) return { records, bytes: end };
   if (damage.laterBatchAt !== null) {
     throw new StorageCorruptionError(path, damage.offset, `${damage.reason}, yet an intact later write begins at offset ${damage.laterBatchAt}`);
   }

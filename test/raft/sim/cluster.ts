@@ -10,7 +10,7 @@ import { SafetyChecker, entryKey } from './invariants.js';
 import { encodeCommand, KvStore, type KvCommand, type KvOutput } from './kv.js';
 import { SimNetwork, type NetworkFaults } from './network.js';
 import { Prng } from './prng.js';
-import { SimNode, type NodeOptions, type ReadyHooks } from './sim-node.js';
+import { SimNode, type CrashPoint, type NodeOptions, type ReadyHooks } from './sim-node.js';
 
 export interface ClusterOptions {
   readonly seed: number;
@@ -42,6 +42,8 @@ export class SimCluster {
   private nextId: number;
   private readonly nodeOptions: NodeOptions;
   private readonly hooks: ReadyHooks;
+  /** Nodes set to die inside their next Ready (see armCrash). */
+  private readonly armed = new Map<NodeId, { point: CrashPoint; until: number }>();
 
   constructor(private readonly opts: ClusterOptions) {
     this.rng = new Prng(opts.seed);
@@ -117,6 +119,19 @@ export class SimCluster {
     return res;
   }
 
+  /**
+   * Makes `id` die at `point` inside the next Ready it processes within `ticks` ticks, or plainly
+   * after them: a crash in the middle of real work, not between two idle moments.
+   */
+  armCrash(id: NodeId, point: CrashPoint, ticks: number): void {
+    this.armed.set(id, { point, until: this.now + ticks });
+  }
+
+  /** Cancels every armed crash (the faults are over). */
+  disarm(): void {
+    this.armed.clear();
+  }
+
   /** One tick: every live node ticks, due messages are delivered, then all Readies are processed. */
   tick(): void {
     this.now++;
@@ -128,6 +143,11 @@ export class SimCluster {
       if (this.opts.traceMessages === true) this.log(`deliver ${describeMessage(m)}`);
       to.raw!.step(m);
       this.drainNode(to);
+    }
+    for (const [id, a] of [...this.armed]) {
+      if (a.until > this.now) continue;
+      this.armed.delete(id);
+      if (this.node(id).alive) this.crash(id);
     }
   }
 
@@ -148,13 +168,19 @@ export class SimCluster {
    * Processes Readies until no live node has one. Messages always travel through the network
    * (at least one tick), so processing one node's Ready never creates work for another.
    */
-  drain(crashAfterPersist: NodeId | null = null): void {
-    for (const n of [...this.nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) this.drainNode(n, n.id === crashAfterPersist);
+  drain(victim: NodeId | null = null, crash: CrashPoint = 'after-persist'): void {
+    for (const n of [...this.nodes.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) this.drainNode(n, n.id === victim ? crash : 'none');
   }
 
-  drainNode(n: SimNode, crashAfterPersist = false): void {
+  drainNode(n: SimNode, crash: CrashPoint = 'none'): void {
     while (n.alive && n.raw!.hasReady()) {
-      n.processReady(this.hooks, crashAfterPersist);
+      const armed = this.armed.get(n.id);
+      if (armed !== undefined) {
+        this.armed.delete(n.id);
+        this.log(`crash ${n.id} ${armed.point} in a Ready`);
+        crash = armed.point;
+      }
+      n.processReady(this.hooks, crash);
       const s = n.raw?.basicStatus();
       if (s?.role === 'leader') this.checker.leader(n.id, s.term);
     }

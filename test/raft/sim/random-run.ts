@@ -92,10 +92,9 @@ function injectFault(c: SimCluster, rng: Prng, restartAt: Map<string, number>): 
   if (roll < 0.012 && c.alive().length > 0) {
     const victim = rng.pick(c.alive());
     if (rng.chance(0.3)) {
-      // Crash between persisting a Ready and sending its messages.
-      c.log(`crash ${victim.id} after persisting`);
-      if (victim.raw!.hasReady()) c.drain(victim.id);
-      if (victim.alive) victim.crash();
+      // Crash between persisting a Ready and sending its messages (or, for a leader that sends
+      // first, between sending and persisting: followers then hold entries its disk lacks).
+      c.armCrash(victim.id, rng.chance(0.5) ? 'after-persist' : 'before-persist', 3);
     } else {
       c.crash(victim.id);
     }
@@ -140,6 +139,7 @@ function changeMembership(c: SimCluster, rng: Prng): void {
  */
 function settle(c: SimCluster, clients: SimClients, ticks: number, restartAt: Map<string, number>): void {
   c.net.heal();
+  c.disarm();
   c.net.faults = { drop: 0, duplicate: 0, maxDelay: 1 };
   for (const id of restartAt.keys()) c.restart(id);
   restartAt.clear();

@@ -12,6 +12,9 @@ import type { Prng } from './prng.js';
 
 export type NodeOptions = Omit<RaftConfig, 'id' | 'storage' | 'rng' | 'applied'>;
 
+/** Where a node dies while processing a Ready (see SimNode.processReady). */
+export type CrashPoint = 'none' | 'after-persist' | 'before-persist';
+
 /** What the cluster wants to observe while a node processes a Ready. */
 export interface ReadyHooks {
   send(m: Message): void;
@@ -54,10 +57,24 @@ export class SimNode {
     this.raw = null;
   }
 
-  /** Processes one Ready. With `crashAfterPersist`, dies after step 2 (nothing sent or applied). */
-  processReady(hooks: ReadyHooks, crashAfterPersist = false): void {
+  /**
+   * Processes one Ready in the order src/raft/ready-loop.ts uses: persist before sending, except
+   * that a leader whose Ready changes neither term nor vote (and installs no snapshot) sends
+   * first (Raft thesis 10.2.1). Messages a node receives are stepped between Readies, so a leader
+   * never counts a follower's acknowledgement before its own write, as in the driver.
+   * `crash`: 'after-persist' dies once the Ready is on disk (nothing applied; sent only if sent
+   * first); 'before-persist' dies before the disk write (a leader that sends first has sent).
+   */
+  processReady(hooks: ReadyHooks, crash: CrashPoint = 'none'): void {
     const raw = this.raw!;
     const rd: Ready = raw.ready();
+    const sendFirst = rd.snapshot === null && raw.basicStatus().role === 'leader' &&
+      (rd.hardState === null || (rd.hardState.term === this.disk.initialState().term && rd.hardState.vote === this.disk.initialState().vote));
+    if (sendFirst) for (const m of rd.messages) hooks.send(m);
+    if (crash === 'before-persist') {
+      this.crash();
+      return;
+    }
     if (rd.snapshot !== null) {
       this.disk.applySnapshot(rd.snapshot);
       this.kv = KvStore.restore(rd.snapshot.data);
@@ -71,11 +88,11 @@ export class SimNode {
       this.disk.setHardState(rd.hardState);
       if (rd.hardState.commit > before) hooks.committed(this, before + 1, rd.hardState.commit);
     }
-    if (crashAfterPersist) {
+    if (crash === 'after-persist') {
       this.crash();
       return;
     }
-    for (const m of rd.messages) hooks.send(m);
+    if (!sendFirst) for (const m of rd.messages) hooks.send(m);
     for (const e of rd.committed) this.apply(e, hooks);
     for (const rs of rd.readStates) hooks.readState(this, rs);
     for (const ev of rd.events) hooks.event(this, ev);

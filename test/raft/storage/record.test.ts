@@ -84,11 +84,22 @@ describe('record framing', () => {
     assert.notEqual(damage?.laterBatchAt, null);
   });
 
-  test('a zero-filled tail (size extended, data never written) is damage, not records', () => {
+  test('a zero-filled tail (preallocated space) ends the records without damage', () => {
     const good = encodeBatch(items());
-    const { records, damage } = scanRecords(Buffer.concat([good, Buffer.alloc(4096)]));
+    const { records, damage, end } = scanRecords(Buffer.concat([good, Buffer.alloc(4096)]));
+    assert.equal(records.length, 3);
+    assert.equal(damage, null);
+    assert.equal(end, good.length);
+  });
+
+  test('zeros followed by anything else are damage (a torn write into preallocated space)', () => {
+    const good = encodeBatch(items());
+    const tail = Buffer.alloc(4096);
+    tail[2000] = 1;
+    const { records, damage, end } = scanRecords(Buffer.concat([good, tail]));
     assert.equal(records.length, 3);
     assert.equal(damage?.offset, good.length);
     assert.equal(damage?.laterBatchAt, null);
+    assert.equal(end, good.length);
   });
 });

@@ -14,10 +14,13 @@ import { describe, ents, flipBit, recordingLogger, tempDir } from './helpers.js'
 
 const snapAt = (index: number, term: number): Snapshot => ({ index, term, confState: { voters: ['a'], learners: [] }, data: new TextEncoder().encode(`img${index}`) });
 
-/** A closed store with entries 1..10 of term 1, one persist (batch: entry + hard state) each. */
-function tenBatches(opts: { segmentBytes?: number } = {}): { dir: string; remove: () => void } {
+/**
+ * A closed store with entries 1..10 of term 1, one persist (batch: entry + hard state) each.
+ * Without preallocation unless asked: each file then ends at its last batch, as these tests cut it.
+ */
+function tenBatches(opts: { segmentBytes?: number; preallocateBytes?: number } = {}): { dir: string; remove: () => void } {
   const t = tempDir();
-  const s = DiskStorage.open(t.dir, opts);
+  const s = DiskStorage.open(t.dir, { preallocateBytes: 0, ...opts });
   for (let i = 1; i <= 10; i++) s.persist({ entries: ents(i, i, 1), hardState: { term: 1, vote: 'a', commit: i } });
   s.close();
   return t;
@@ -132,16 +135,40 @@ test('a damaged length in a middle record refuses to open rather than cutting va
   }
 });
 
-test('a zero-filled tail (file size extended, data never written) is cut', () => {
-  const { dir, remove } = tenBatches();
+test('a zero-filled tail (preallocated space) is kept: nothing is logged or cut, and appends go into it', () => {
+  const { dir, remove } = tenBatches({ preallocateBytes: 4096 });
   try {
     const file = lastSegment(dir);
     const size = statSync(file).size;
-    appendFileSync(file, Buffer.alloc(8192));
-    const { s, entries } = reopen(dir);
-    s.close();
-    assert.deepEqual(entries, describe(ents(1, 10, 1)));
+    assert.equal(size % 4096, 0, 'the segment was preallocated');
+    const first = reopen(dir);
+    assert.deepEqual(first.entries, describe(ents(1, 10, 1)));
+    assert.deepEqual(first.logger.lines, []);
     assert.equal(statSync(file).size, size);
+    first.s.persist({ entries: ents(11, 11, 1), hardState: { term: 1, vote: 'a', commit: 11 } });
+    first.s.close();
+    assert.equal(statSync(file).size, size, 'the append went into the preallocated space');
+    const again = reopen(dir);
+    again.s.close();
+    assert.deepEqual(again.entries, describe(ents(1, 11, 1)));
+    assert.deepEqual(again.logger.lines, []);
+  } finally {
+    remove();
+  }
+});
+
+test('a torn batch inside preallocated space is cut at its first record, with the zeros after it', () => {
+  const { dir, remove } = tenBatches({ preallocateBytes: 4096 });
+  try {
+    const file = lastSegment(dir);
+    const last = recordsOf(file).at(-2)!; // the last batch: entry 10, then its hard state
+    // As if only the middle of the batch reached the disk: its start is zeros, some later byte is not.
+    mutate(file, (b) => { b.fill(0, last.offset, last.offset + HEADER_BYTES); });
+    const { s, logger, entries } = reopen(dir);
+    s.close();
+    assert.deepEqual(entries, describe(ents(1, 9, 1)));
+    assert.equal(logger.lines[0]?.fields.offset, last.offset);
+    assert.equal(statSync(file).size, last.offset);
   } finally {
     remove();
   }

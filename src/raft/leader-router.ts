@@ -1,0 +1,82 @@
+/**
+ * Routing of client requests to the Raft leader: run here when this node leads, else forwarded
+ * over the transport's RPC channel (JSON), with one retry after a leader change and an overall
+ * deadline. The leader side decodes forwarded requests and runs them locally.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ConfChange, NodeId } from './core/index.js';
+import type { KvCommand, KvResult, RangeReply } from './kv/index.js';
+import { NoLeaderError } from './node-support.js';
+
+/** A request carried out by the leader: here when this node leads, else forwarded over the RPC channel. */
+export type LeaderOp =
+  | { kind: 'propose'; cmd: KvCommand }
+  | { kind: 'read'; target: { key: string } | { prefix: string } }
+  | { kind: 'conf'; change: ConfChange }
+  | { kind: 'transfer'; target: NodeId };
+
+export type LeaderOpResult = KvResult | RangeReply | { refused: string };
+
+/** What the router needs from the node. */
+export interface RouterHost {
+  readonly self: NodeId;
+  readonly timeoutMs: number;
+  /** The leader this node knows of, or null. */
+  leader(): NodeId | null;
+  closed(): boolean;
+  /** Runs `op` on this node, which leads. */
+  local(op: LeaderOp): Promise<LeaderOpResult>;
+  /** Sends `payload` to `to`'s RPC handler and resolves with its answer. */
+  request(to: NodeId, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class LeaderRouter {
+  constructor(private readonly host: RouterHost) {}
+
+  /**
+   * Runs `op` on the leader. Rejects with NoLeaderError when no leader answered within the
+   * host's timeout (none known, no quorum, leadership changed twice).
+   */
+  run<T>(op: LeaderOp): Promise<T> {
+    const once = async (): Promise<T> => {
+      const leader = await this.waitForLeader();
+      if (leader === this.host.self) return (await this.host.local(op)) as T;
+      const reply = await this.host.request(leader, enc.encode(JSON.stringify(op)), this.host.timeoutMs);
+      return JSON.parse(dec.decode(reply)) as T;
+    };
+    return this.withTimeout(once().catch(async (e: unknown) => {
+      if (this.host.closed()) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+      return once();
+    }), op.kind);
+  }
+
+  /** A request forwarded by a follower: run it if this node (`isLeader`) still leads. */
+  async serve(payload: Uint8Array, isLeader: boolean): Promise<Uint8Array> {
+    const op = JSON.parse(dec.decode(payload)) as LeaderOp;
+    if (!isLeader) throw new NoLeaderError('not the leader');
+    return enc.encode(JSON.stringify(await this.host.local(op)));
+  }
+
+  private async waitForLeader(): Promise<NodeId> {
+    const end = performance.now() + this.host.timeoutMs;
+    while (!this.host.closed()) {
+      const lead = this.host.leader();
+      if (lead) return lead;
+      if (performance.now() > end) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new NoLeaderError('no raft leader is known');
+  }
+
+  private withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
+    const ms = this.host.timeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new NoLeaderError(`${what}: no answer from a raft leader within ${ms} ms`)), ms);
+      p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
+    });
+  }
+}
