@@ -1,14 +1,13 @@
 /**
  * Opens the DCS adapter a configuration selects (exactly one of etcd/etcd3, consul, raft).
- * Adapters not built yet fail with a clear message naming the section.
+ *
+ * Each adapter module is imported only when selected: the etcd3 client (grpc-js, protobufjs and
+ * the compiled etcd protos), the Consul adapter and the embedded Raft node each cost several MiB of
+ * heap and their load time, and an agent uses exactly one of them (issue 4: idle footprint).
  */
 import { readFileSync } from 'node:fs';
 import { dcsKind, etcdHosts, etcdProtocol, etcdSection, type Config } from '../config/index.js';
-import { Etcd3Dcs } from './etcd3/adapter.js';
-import { ConsulDcs } from './consul/adapter.js';
-import { consulSettings } from './consul/config.js';
 import type { Dcs } from './port.js';
-import { openEmbeddedRaft } from './raft/embedded.js';
 import type { RaftNodeLogger } from '../raft/node.js';
 
 export interface OpenDcsOptions {
@@ -23,7 +22,8 @@ export interface OpenDcsOptions {
   readonly keeperIntervalMs?: number;
 }
 
-export function openDcs(config: Config, o: OpenDcsOptions): Dcs {
+/** Loads the selected adapter's module and opens it. Throws (rejects) naming the section on bad settings. */
+export async function openDcs(config: Config, o: OpenDcsOptions): Promise<Dcs> {
   const kind = dcsKind(config);
   const base = {
     namespace: config.namespace,
@@ -37,6 +37,7 @@ export function openDcs(config: Config, o: OpenDcsOptions): Dcs {
   if (kind === 'etcd3') {
     const section = etcdSection(config)!;
     const read = (p: string | undefined): Buffer | undefined => (p ? readFileSync(p) : undefined);
+    const { Etcd3Dcs } = await import('./etcd3/adapter.js');
     return new Etcd3Dcs({
       ...base,
       hosts: etcdHosts(section),
@@ -52,10 +53,12 @@ export function openDcs(config: Config, o: OpenDcsOptions): Dcs {
     // Session renewals happen on updateLeader/touchMember; the Consul adapter has no keeper thread
     // yet, so keeperIntervalMs is not passed on.
     const { keeperIntervalMs: _noKeeper, ...common } = base;
+    const [{ ConsulDcs }, { consulSettings }] = await Promise.all([import('./consul/adapter.js'), import('./consul/config.js')]);
     return new ConsulDcs({ ...common, ...consulSettings(config.consul!) });
   }
   if (kind === 'raft') {
     if (!o.log) throw new Error('the built-in raft DCS runs inside the agent; ctl cannot open it directly yet (use the REST API: GET /cluster)');
+    const { openEmbeddedRaft } = await import('./raft/embedded.js');
     return openEmbeddedRaft(config, { ...base, log: o.log });
   }
   throw new Error(`unknown DCS kind ${String(kind)}`);

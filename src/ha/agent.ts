@@ -250,6 +250,7 @@ export class Agent {
         this.limiter.failure('HA cycle', errText(e));
       }
       this.lastCycleAt = performance.now();
+      this.guards.nudge();
       if (this.stopping) break;
       if (this.wakePending) { this.wakePending = false; continue; }
       const left = this.settings.loopWaitSeconds * 1000 - (performance.now() - started);

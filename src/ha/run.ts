@@ -35,7 +35,7 @@ export async function runAgent(configPath: string | null): Promise<number> {
   const config = loaded.config;
   const log = makeLogger(config);
   const eff = effective(config, null);
-  const dcs = openDcs(config, {
+  const dcs = await openDcs(config, {
     ttlSeconds: eff.ttl,
     retryTimeoutSeconds: eff.retry_timeout,
     // Renew the lease from its own thread a few times per ttl, so a busy event loop cannot starve it.

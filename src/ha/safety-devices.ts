@@ -9,6 +9,13 @@ import type { Fence } from '../fence/fence.js';
 import type { RepeatLimiter } from '../util/repeat-limiter.js';
 import type { Watchdog } from '../watchdog/watchdog.js';
 
+/**
+ * How often the main thread pushes its state to the fence and the watchdog. A slower push can only
+ * leave the fence an older (earlier) deadline, never a later one; 1 s keeps an idle agent from
+ * waking 4 times a second for nothing (issue 4).
+ */
+const SYNC_MS = 1000;
+
 export interface GuardState {
   /** Lease deadline (performance.now() ms) or null. */
   readonly deadline: number | null;
@@ -31,9 +38,21 @@ export class SafetyDevices {
     private readonly now: () => number,
   ) {}
 
+  private state: (() => GuardState) | null = null;
+
   start(state: () => GuardState): void {
     if (this.fence) this.log.info({ pid: this.fence.ensureRunning() }, 'fence process running');
-    this.timer = setInterval(() => this.sync(state()), 250);
+    this.state = state;
+    this.timer = setInterval(() => this.sync(state()), SYNC_MS);
+  }
+
+  /**
+   * Push the state now (the agent calls it after each cycle and on lock changes), so a promotion
+   * arms the fence at once rather than up to SYNC_MS later. Cheap: the fence file is written only
+   * when the deadline changes.
+   */
+  nudge(): void {
+    if (this.state && this.timer) this.sync(this.state());
   }
 
   private sync(s: GuardState): void {

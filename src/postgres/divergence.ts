@@ -10,9 +10,21 @@ import {
 import { parseLsn, parseLsnOrNull, timelineHex } from './lsn.js';
 import { PRIMARY_TLI_SQL, REPLICA_TLI_SQL } from './queries.js';
 import { ensureCleanShutdown } from './rewind.js';
-import { parseHistory, rewindVerdict, type LocalPosition, type RewindVerdict } from './timeline.js';
+import { parseHistory, rewindVerdict, type HistoryEntry, type LocalPosition, type RewindVerdict } from './timeline.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ConnInfo } from './types.js';
 
+
+/** Our own history file of timeline `tli` (from disk), or null when it cannot be read. */
+async function readLocalHistory(ctx: PgContext, tli: number): Promise<HistoryEntry[] | null> {
+  try {
+    return parseHistory(await readFile(join(ctx.settings.dataDir, 'pg_wal', `${timelineHex(tli)}.history`), 'utf8'));
+  } catch (err) {
+    ctx.log.warn({ timeline: tli, err: (err as Error).message }, 'cannot read our own timeline history file; comparing timeline IDs only');
+    return null;
+  }
+}
 
 async function runningPosition(target: SqlTarget): Promise<LocalPosition | null> {
   const rows = await query(target, `
@@ -79,7 +91,7 @@ export async function checkDivergence(ctx: PgContext, leader: ConnInfo): Promise
     // A leader still in recovery has no settled history to compare against (Patroni skips too).
     if (!rows[0] || rows[0]['rec'] === true) return null;
     leaderTli = Number(rows[0]['tli']);
-    if (local.timeline < leaderTli) {
+    if (local.timeline <= leaderTli && leaderTli > 1) {
       const h = await query(target, 'SELECT pg_catalog.pg_read_file($1) AS h', [`pg_wal/${timelineHex(leaderTli)}.history`]);
       historyText = String(h[0]?.['h'] ?? '');
     }
@@ -87,7 +99,8 @@ export async function checkDivergence(ctx: PgContext, leader: ConnInfo): Promise
     ctx.log.warn({ leader: leader.member ?? leader.host, err: (err as Error).message }, 'cannot read the leader timeline');
     return null;
   }
-  const verdict = rewindVerdict(local, leaderTli, parseHistory(historyText));
+  const localHistory = local.timeline === leaderTli && leaderTli > 1 ? await readLocalHistory(ctx, leaderTli) : null;
+  const verdict = rewindVerdict(local, leaderTli, parseHistory(historyText), localHistory);
   ctx.log.info({ leader: leader.member ?? leader.host, needed: verdict.needed, reason: verdict.reason }, 'timeline divergence check');
   return verdict;
 }

@@ -3,7 +3,9 @@
  * every ancestor timeline, the LSN where the next timeline branched off it. A node whose WAL on its
  * own timeline goes past the point where the leader's history left that timeline has written WAL the
  * leader never had: it must be rewound before it can follow. Patroni's rule, in our words:
- *  - our timeline higher than the leader's: rewind;  equal: no rewind;
+ *  - our timeline higher than the leader's: rewind;  equal: no rewind, unless both histories of
+ *    that timeline are known and differ (two nodes promoted concurrently from the same parent, both
+ *    picking the next free timeline ID: same number, different branches; found by the chaos suite);
  *  - otherwise find our timeline in the leader's history: absent -> rewind; else compare our
  *    position with its switch point (see `LocalPosition`).
  */
@@ -52,12 +54,23 @@ export interface RewindVerdict {
   readonly reason: string;
 }
 
-/** Decide whether the local instance diverged from a leader on `leaderTimeline` with `history`. */
-export function rewindVerdict(local: LocalPosition, leaderTimeline: number, history: readonly HistoryEntry[]): RewindVerdict {
+/**
+ * Decide whether the local instance diverged from a leader on `leaderTimeline` with `history`.
+ * With equal timelines, `localHistory` (our own history file of that timeline, when known) is
+ * compared with `history` (then the leader's file of the same timeline): a different branch point
+ * means the same timeline ID names two different branches.
+ */
+export function rewindVerdict(local: LocalPosition, leaderTimeline: number, history: readonly HistoryEntry[], localHistory: readonly HistoryEntry[] | null = null): RewindVerdict {
   if (local.timeline > leaderTimeline) {
     return { needed: true, reason: `local timeline ${local.timeline} is ahead of the leader's ${leaderTimeline}` };
   }
   if (local.timeline === leaderTimeline) {
+    const mine = localHistory?.[localHistory.length - 1];
+    const theirs = history[history.length - 1];
+    if (localHistory !== null && history.length > 0 && (mine?.parentTimeline !== theirs?.parentTimeline || mine?.switchpoint !== theirs?.switchpoint)) {
+      const branch = (e: HistoryEntry | undefined) => (e ? `timeline ${e.parentTimeline} at ${formatLsn(e.switchpoint)}` : 'no parent');
+      return { needed: true, reason: `same timeline ID ${local.timeline} as the leader but another branch: ours forked from ${branch(mine)}, the leader's from ${branch(theirs)}` };
+    }
     return { needed: false, reason: `same timeline ${local.timeline} as the leader` };
   }
   const entry = history.find((h) => h.parentTimeline === local.timeline);

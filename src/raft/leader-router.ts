@@ -1,7 +1,7 @@
 /**
  * Routing of client requests to the Raft leader: run here when this node leads, else forwarded
- * over the transport's RPC channel (JSON), with one retry after a leader change and an overall
- * deadline. The leader side decodes forwarded requests and runs them locally.
+ * over the transport's RPC channel (JSON), retried every 50 ms after a failed attempt (a leader
+ * change, a leader that is gone or no longer a peer) until the overall deadline. The leader side decodes forwarded requests and runs them locally.
  */
 import { performance } from 'node:perf_hooks';
 import type { ConfChange, NodeId } from './core/index.js';
@@ -47,11 +47,18 @@ export class LeaderRouter {
       const reply = await this.host.request(leader, enc.encode(JSON.stringify(op)), this.host.timeoutMs);
       return JSON.parse(dec.decode(reply)) as T;
     };
-    return this.withTimeout(once().catch(async (e: unknown) => {
-      if (this.host.closed()) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-      return once();
-    }), op.kind);
+    const end = performance.now() + this.host.timeoutMs;
+    const attempt = async (): Promise<T> => {
+      try {
+        return await once();
+      } catch (e) {
+        // Until the deadline: a removed or dead leader is replaced within an election timeout.
+        if (this.host.closed() || performance.now() + 50 >= end) throw e;
+        await new Promise((r) => setTimeout(r, 50));
+        return attempt();
+      }
+    };
+    return this.withTimeout(attempt(), op.kind);
   }
 
   /** A request forwarded by a follower: run it if this node (`isLeader`) still leads. */

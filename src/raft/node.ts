@@ -139,7 +139,9 @@ export class RaftNode implements KvClientOps {
         if (m.type === 'removed') this.reachForNotice(m.to);
         this.transport.send(m.to, m);
       },
-      confChanged: (conf) => this.setTransportPeers([...conf.voters, ...conf.learners]),
+      // The current leader stays a peer even when a configuration replayed by a joining server
+      // predates it (the joiner must answer the leader that is catching it up).
+      confChanged: (conf) => this.setTransportPeers([...conf.voters, ...conf.learners, ...(this.lead && this.lead !== this.o.id ? [this.lead] : [])]),
       restore: (snap) => this.state.restore(snap),
       softState: (role, lead) => this.onSoftState(role, lead),
       apply: (e) => this.state.apply(e),
@@ -239,6 +241,7 @@ export class RaftNode implements KvClientOps {
     const wasLeader = this.role === 'leader';
     this.role = role;
     this.lead = lead;
+    if (lead !== null && lead !== this.o.id && !this.peers.has(lead)) this.setTransportPeers([...this.peers.keys(), lead]);
     if (role === 'leader' && !wasLeader) {
       // A new leader cannot trust another node's clock: every lease restarts its countdown here.
       this.leases.promote(this.kv.leases(), performance.now());

@@ -177,7 +177,7 @@ describe('consul adapter: the consul config section', () => {
       }));
       const loaded = loadConfig(path);
       assert.deepEqual(loaded.errors, []);
-      const d = openDcs(loaded.config!, { ttlSeconds: 4, retryTimeoutSeconds: 1 });
+      const d = await openDcs(loaded.config!, { ttlSeconds: 4, retryTimeoutSeconds: 1 });
       assert.ok(d instanceof ConsulDcs);
       opened.push(d);
       assert.equal(await d.attemptToAcquireLeader(), true, 'the token from the config reaches Consul');

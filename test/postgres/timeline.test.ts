@@ -61,6 +61,15 @@ describe('timeline history files', () => {
       assert.ok(v.reason.length > 0);
     });
   }
+  test('same timeline ID on another branch (two concurrent promotions from one parent): rewind', () => {
+    const theirs = parseHistory('1\t0/3000000\tno recovery target specified\n');
+    const mine = parseHistory('1\t0/3002638\tno recovery target specified\n');
+    const v = rewindVerdict(at(2, '0/3100000', 'end'), 2, theirs, mine);
+    assert.equal(v.needed, true);
+    assert.match(v.reason, /same timeline ID 2 .*another branch.*0\/3002638.*0\/3000000/);
+    assert.equal(rewindVerdict(at(2, '0/3100000', 'end'), 2, theirs, theirs).needed, false, 'the same branch: no rewind');
+    assert.equal(rewindVerdict(at(2, '0/3100000', 'end'), 2, theirs, null).needed, false, 'our history unknown: the timeline IDs decide');
+  });
   test('the reason names positions in X/Y form', () => {
     const v = rewindVerdict(at(1, '0/3002639', 'end'), 3, history);
     assert.match(v.reason, /0\/3002639.*0\/3002638/);

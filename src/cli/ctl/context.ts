@@ -22,7 +22,7 @@ export interface GlobalOptions {
 
 /** Seams for tests: how to open the DCS. */
 export interface CtlDeps {
-  readonly openDcs?: (config: Config) => Dcs;
+  readonly openDcs?: (config: Config) => Dcs | Promise<Dcs>;
 }
 
 export interface CtlContext {
@@ -79,7 +79,7 @@ export function makeContext(o: GlobalOptions, io: CtlIo, deps: CtlDeps): CtlCont
       if (raft) throw new CtlError('this command needs direct DCS access, which ctl does not have in raft mode (the store lives inside the agents); use the REST API');
       let dcs: Dcs;
       try {
-        dcs = open(config);
+        dcs = await open(config);
       } catch (e) {
         throw new CtlError(`cannot open the DCS: ${e instanceof Error ? e.message : String(e)}`);
       }

@@ -48,6 +48,11 @@ export class ConfHistory {
     return this.points[0]!.index;
   }
 
+  /** Whether any configuration this history holds (the base or a later one) includes `node`. */
+  everIncluded(node: NodeId): boolean {
+    return this.points.some((p) => p.conf.voters.includes(node) || p.conf.learners.includes(node));
+  }
+
   /** Replaces everything with a snapshot's membership. */
   reset(index: number, conf: ConfState): void {
     this.points = [{ index, conf }];

@@ -101,13 +101,15 @@ export class Raft {
 
   /**
    * Whether this node knows it is no longer a member: it was told so (removedNotice), or its own
-   * committed, non-empty configuration lacks it. (An empty one is a joining server's, still waiting.)
+   * committed, non-empty configuration lacks it although an earlier one it holds included it. (A
+   * joining server catching up replays configurations from before its addition: it was never in
+   * them, and is not "removed".)
    */
   isRemoved(): boolean {
     if (this.removedNotice !== null) return true;
     const conf = this.confs.current();
     const members = conf.voters.length + conf.learners.length;
-    return members > 0 && !this.isMember(this.id) && !this.confPending();
+    return members > 0 && !this.isMember(this.id) && !this.confPending() && this.confs.everIncluded(this.id);
   }
 
   isMember(id: NodeId): boolean {
