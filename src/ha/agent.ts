@@ -24,10 +24,12 @@ import type { Fence } from '../fence/fence.js';
 import type { Watchdog } from '../watchdog/watchdog.js';
 import { RepeatLimiter } from '../util/repeat-limiter.js';
 import { SafetyDevices } from './safety-devices.js';
-import { CallbackRunner, transitions, type CallbackRole, type ObservedState } from './callbacks.js';
+import { DivergenceCheck } from './divergence-check.js';
+import { PostmasterWatch } from './postmaster-watch.js';
+import { CallbackRunner, LifecycleObserver, type CallbackRole } from './callbacks.js';
 import { decide } from './decide.js';
 import { DecisionLog } from './decision-log.js';
-import { connOf, errText, Executor, PlanAborted, type DivergedWal } from './executor.js';
+import { errText, Executor, PlanAborted, type DivergedWal } from './executor.js';
 import { fetchPeers, httpFailsafePoster, pgRole } from './facts.js';
 import { memberDataOf, memberState, ServiceRegistration } from './member-publish.js';
 import { effective, haSettings } from './settings.js';
@@ -81,10 +83,11 @@ export class Agent {
   private wake: (() => void) | null = null;
   private wakePending = false;
   private stopping = false;
-  private postmasterWatch: NodeJS.Timeout | null = null;
-  private divergenceCache: { key: string; value: boolean | null; at: number } | null = null;
-  /** The leader a divergence check last cleared (verdict: no rewind needed). */
-  private divergenceClearedFor: string | null = null;
+  private readonly postmaster = new PostmasterWatch(() => {
+    this.markNotRunning();
+    if (!this.task) this.wakeup();
+  });
+  private readonly divergence: DivergenceCheck;
   private readonly guards: SafetyDevices;
   private readonly service: ServiceRegistration;
   /** A best-effort DCS write found the DCS unreachable in the last cycle (see dcsStep). */
@@ -93,8 +96,7 @@ export class Agent {
   readonly failsafe: FailsafeDriver;
   /** postgresql.callbacks, pre_promote, before_stop (callbacks.ts). */
   readonly callbacks: CallbackRunner;
-  private observed: ObservedState | null = null;
-  private restartedSinceObserved = false;
+  private readonly lifecycle: LifecycleObserver;
   private promoteRefusedUntilMs = -Infinity;
   /** A restart scheduled with POST /restart {schedule} (api-backend.ts runs it), published in our member record. */
   scheduledRestart: Readonly<Record<string, unknown>> | null = null;
@@ -116,7 +118,9 @@ export class Agent {
     });
     const self = this;
     this.callbacks = new CallbackRunner({ get commands() { return self.config.postgresql; }, scope: d.config.scope, log: d.log });
+    this.lifecycle = new LifecycleObserver(this.callbacks);
     this.sync = new SyncApplier(d.dcs, d.pg, d.log, d.config.name);
+    this.divergence = new DivergenceCheck(d.pg, d.config.name);
     this.executor = new Executor({
       dcs: d.dcs, pg: d.pg, log: d.log, name: d.config.name, sync: this.sync,
       get loopWaitSeconds() { return self.settings.loopWaitSeconds; },
@@ -198,7 +202,7 @@ export class Agent {
     return p?.running && !p.inRecovery ? 'master' : 'replica';
   }
 
-  noteRestart(): void { this.restartedSinceObserved = true; }
+  noteRestart(): void { this.lifecycle.noteRestart(); }
 
   /**
    * Shutdown during a background job: a clone (pg_basebackup) is ended (its partial data directory
@@ -212,15 +216,6 @@ export class Agent {
     else this.log.info(`shutting down: waiting for the running ${kind} to finish`);
     const until = performance.now() + 60_000;
     while (this.task && performance.now() < until) await new Promise((r) => setTimeout(r, 100));
-  }
-
-  /** Fire the event callbacks due since the last cycle's observation (none during bootstrap). */
-  private observeForCallbacks(probe: PgProbe): void {
-    if (this.task?.kind === 'bootstrap') return;
-    const next: ObservedState = { running: probe.running, role: probe.running && !probe.inRecovery ? 'master' : 'replica' };
-    for (const [action, role] of transitions(this.observed, next, this.restartedSinceObserved)) this.callbacks.fire(action, role);
-    this.observed = next;
-    this.restartedSinceObserved = false;
   }
 
   /** PostgreSQL is (being) stopped: until the next probe, health answers must not say otherwise. */
@@ -253,9 +248,21 @@ export class Agent {
       this.guards.nudge();
       if (this.stopping) break;
       if (this.wakePending) { this.wakePending = false; continue; }
-      const left = this.settings.loopWaitSeconds * 1000 - (performance.now() - started);
+      const left = Math.min(this.settings.loopWaitSeconds * 1000, this.leaderlessRetryMs()) - (performance.now() - started);
       if (left > 0) await this.sleep(left);
     }
+  }
+
+  /**
+   * While the cluster has no leader and this initialized node did not take the lock (e.g. another
+   * member looked healthier, or the old primary still answered as ahead while it stopped), look
+   * again after 500 ms instead of loop_wait: nothing in the DCS may change to wake us (member
+   * records do not wake the watch), and a graceful stop once waited a whole loop_wait here.
+   */
+  private leaderlessRetryMs(): number {
+    const v = this.view;
+    const leaderless = v !== null && v.leader === null && v.initialize !== null && !this.dcsError && !this.holdsLock;
+    return leaderless && !this.settings.pause && this.probe?.dataDir === 'initialized' ? 500 : Infinity;
   }
 
   private async sleep(ms: number): Promise<void> {
@@ -301,7 +308,7 @@ export class Agent {
     const probe = await this.pg.probe();
     this.probe = probe;
     this.trackCrash(probe);
-    this.watchPostmaster(probe.postmasterPid);
+    this.postmaster.watch(probe.postmasterPid);
     // A fresh view naming someone else (or nobody) as leader ends our belief that we hold the lock.
     if (view.leader?.member !== this.name && !this.dcsError && this.holdsLock) this.setHoldsLock(false);
 
@@ -328,7 +335,8 @@ export class Agent {
     // steady state (renew-lock, or nothing) publishes what this cycle's probe already saw.
     const probe = touchedPostgres || this.task || !this.probe ? await this.pg.probe() : this.probe;
     this.probe = probe;
-    this.observeForCallbacks(probe);
+    // Event callbacks for what changed since the last cycle (none fire during bootstrap).
+    if (this.task?.kind !== 'bootstrap') this.lifecycle.observe(probe.running, probe.running && !probe.inRecovery);
     if (this.dcsError) return;
     const primary = this.holdsLock && probe.running && !probe.inRecovery;
     if (primary && this.eff.postgresql.use_slots) {
@@ -390,22 +398,6 @@ export class Agent {
     if (probe.running) this.wasPrimaryRunning = false;
   }
 
-  /** Wake the loop within ~100 ms of the postmaster dying (a crash must not wait for loop_wait). */
-  private watchPostmaster(pid: number | null): void {
-    if (this.postmasterWatch) clearInterval(this.postmasterWatch);
-    this.postmasterWatch = null;
-    if (pid === null) return;
-    this.postmasterWatch = setInterval(() => {
-      try { process.kill(pid, 0); } catch {
-        if (this.postmasterWatch) clearInterval(this.postmasterWatch);
-        this.postmasterWatch = null;
-        this.markNotRunning();
-        if (!this.task) this.wakeup();
-      }
-    }, 100);
-    this.postmasterWatch.unref();
-  }
-
   private async localFacts(view: ClusterView, probe: PgProbe): Promise<LocalFacts> {
     const leader = view.leader?.member ?? null;
     let peers = new Map<string, PeerStatus | null>();
@@ -429,7 +421,7 @@ export class Agent {
         controlState: probe.controlState,
         standbySignal: probe.standbySignal,
         following: probe.following,
-        needsRewind: await this.divergence(view, probe, leader),
+        needsRewind: await this.divergence.needsRewind(view, probe, leader, this.task !== null),
       },
       holdsLock: this.holdsLock,
       leaseDeadline: this.holdsLock ? this.leaseDeadline() : null,
@@ -448,26 +440,6 @@ export class Agent {
   private failsafeBody(probe: PgProbe): FailsafeBody {
     const m = this.memberData(probe);
     return { name: this.name, conn_url: m.conn_url, api_url: m.api_url };
-  }
-
-  /**
-   * Ask PostgreSQL whether following `leader` needs pg_rewind: when about to (re)start following it,
-   * and while following it until one check gave a verdict. A check made while the new leader was
-   * still promoting cannot tell (null); a standby whose WAL ran past the fork point would otherwise
-   * follow that leader forever without streaming (found by the chaos suite, restart-all). An
-   * undecided answer is reused for at most 5 s, so an unreachable leader does not slow every cycle.
-   */
-  private async divergence(view: ClusterView, probe: PgProbe, leader: string | null): Promise<boolean | null> {
-    if (leader === null || leader === this.name || probe.dataDir !== 'initialized' || this.task) return null;
-    if (probe.running && probe.inRecovery && probe.following === leader && this.divergenceClearedFor === leader) return false;
-    const key = `${leader}|${view.leader?.version}|${probe.timeline}|${probe.running}`;
-    const c = this.divergenceCache;
-    if (c?.key === key && (c.value !== null || performance.now() - c.at < 5000)) return c.value;
-    let value: boolean | null = null;
-    try { value = await this.pg.needsRewind(connOf(view, leader)); } catch { value = null; }
-    this.divergenceCache = { key, value, at: performance.now() };
-    this.divergenceClearedFor = value === false ? leader : null;
-    return value;
   }
 
   tags(): MemberTags {
@@ -494,7 +466,7 @@ export class Agent {
   async shutdown(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    if (this.postmasterWatch) clearInterval(this.postmasterWatch);
+    this.postmaster.stop();
     if (this.settings.pause) {
       this.log.info('paused: leaving PostgreSQL running and the leader key in place');
       this.guards.stop();
@@ -518,7 +490,7 @@ export class Agent {
     if (typeof d.deregisterService === 'function') await d.deregisterService().catch(() => undefined);
     await this.dcs.close({ revoke: true });
     // on_stop last, so it cannot delay the hand-over; queued callbacks get 10 s to finish.
-    if (this.observed?.running) this.callbacks.fire('on_stop', this.observed.role);
+    this.lifecycle.stopped();
     await Promise.race([this.callbacks.close(), new Promise((r) => setTimeout(r, 10_000).unref())]);
   }
 }

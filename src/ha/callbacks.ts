@@ -182,3 +182,26 @@ export function transitions(prev: ObservedState | null, next: ObservedState, res
   if (prev.role !== next.role) return [['on_role_change', next.role]];
   return restarted ? [['on_restart', next.role]] : [];
 }
+
+/** Turns the agent's per-cycle observations of PostgreSQL into event callbacks (see transitions). */
+export class LifecycleObserver {
+  private observed: ObservedState | null = null;
+  private restarted = false;
+
+  constructor(private readonly runner: CallbackRunner) {}
+
+  /** The agent itself restarted PostgreSQL: the next observation reports on_restart. */
+  noteRestart(): void { this.restarted = true; }
+
+  observe(running: boolean, primary: boolean): void {
+    const next: ObservedState = { running, role: primary ? 'master' : 'replica' };
+    for (const [action, role] of transitions(this.observed, next, this.restarted)) this.runner.fire(action, role);
+    this.observed = next;
+    this.restarted = false;
+  }
+
+  /** The agent stopped PostgreSQL at shutdown: on_stop if it was seen running. */
+  stopped(): void {
+    if (this.observed?.running) this.observe(false, this.observed.role === 'master');
+  }
+}

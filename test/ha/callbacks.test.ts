@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { CallbackRunner, runScript, splitCommand, transitions } from '../../src/ha/callbacks.js';
+import { CallbackRunner, LifecycleObserver, runScript, splitCommand, transitions } from '../../src/ha/callbacks.js';
 
 const log = pino({ level: 'silent' });
 
@@ -95,5 +95,22 @@ describe('CallbackRunner with a real script', () => {
   test('runScript kills the whole process group at the timeout', async () => {
     const r = await runScript(['/bin/sh', '-c', 'sleep 30 & sleep 30'], 200);
     assert.equal(r.timedOut, true);
+  });
+});
+
+describe('LifecycleObserver', () => {
+  test('a replica promoted, restarted by the agent, then stopped at shutdown', () => {
+    const fired: string[] = [];
+    const runner = { fire: (a: string, r: string) => fired.push(`${a} ${r}`) } as unknown as CallbackRunner;
+    const o = new LifecycleObserver(runner);
+    o.observe(false, false); // cloning: nothing yet
+    o.observe(true, false);
+    o.observe(true, false);
+    o.observe(true, true);
+    o.noteRestart();
+    o.observe(true, true);
+    o.stopped();
+    o.stopped();
+    assert.deepEqual(fired, ['on_start replica', 'on_role_change master', 'on_restart master', 'on_stop master']);
   });
 });
