@@ -246,8 +246,9 @@ export class Executor {
     const owned = mode === 'graceful' || mode === 'immediate';
     this.h.setHoldsLock(false);
     this.h.markNotPrimary();
-    // before_stop (e.g. PAUSE a pooler) only on an orderly demote: immediate modes must not wait.
-    if (mode === 'graceful' || mode === 'offline') await this.h.hook('before_stop');
+    // before_stop (e.g. PAUSE a pooler) only on a planned demote: 'offline' (the lock cannot be
+    // confirmed) and the immediate modes must stop writes without waiting for a script.
+    if (mode === 'graceful') await this.h.hook('before_stop');
     await pg.stop(mode === 'graceful' || mode === 'offline' ? 'fast' : 'immediate').catch(() => false);
     if (owned) {
       await dcs.deleteLeader().catch((e: unknown) => log.warn({ err: errText(e) }, 'could not release the leader key'));

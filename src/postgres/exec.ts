@@ -128,13 +128,17 @@ export interface RunOptions {
 }
 
 const abortable = new Set<() => void>();
+/** Set by abortLongJobs(): abortable commands started later fail at once. */
+let aborting = false;
 
 /**
  * End every running abortable command (SIGTERM, SIGKILL 2 s later): on agent shutdown a clone or
  * rewind must not outlive the agent, nor finish after it and start PostgreSQL behind its back.
- * Returns how many were signalled; each such run() then resolves as failed.
+ * Returns how many were signalled; each such run() then resolves as failed, and abortable commands
+ * started afterwards (a job still preparing when the signal came) fail at once.
  */
 export function abortLongJobs(): number {
+  aborting = true;
   const n = abortable.size;
   for (const stop of [...abortable]) stop();
   return n;
@@ -155,6 +159,8 @@ const MAX_OUTPUT_CHARS = 64 * 1024;
  * detached) gets SIGTERM, then SIGKILL 2 s later.
  */
 export function run(binDir: string, name: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  // The shutdown came while the job was still preparing (before its command started).
+  if (opts.abortable && aborting) return Promise.resolve({ code: null, signal: 'SIGTERM', output: `${name} not started: the agent is shutting down`, timedOut: false });
   return new Promise((resolve, reject) => {
     const child = spawn(join(binDir, name), args, {
       cwd: opts.cwd ?? '/',
