@@ -97,8 +97,14 @@ function schedule(st: FenceState): void {
   }
   if (deadlineTimer && timerFor === st.deadlineNs) return;
   if (deadlineTimer) clearTimeout(deadlineTimer);
+  deadlineTimer = null;
+  timerFor = '';
+  const leftNs = BigInt(st.deadlineNs) - process.hrtime.bigint();
+  // Already past and not fired (PostgreSQL is not a running primary): the poll looks again each
+  // POLL_MS; a 0 ms timer here would spin.
+  if (leftNs <= 0n) return;
   // Node's timers may fire up to a millisecond early against hrtime: check() re-schedules then.
-  const ms = Math.max(0, Number((BigInt(st.deadlineNs) - process.hrtime.bigint()) / 1_000_000n) + 1);
+  const ms = Number(leftNs / 1_000_000n) + 1;
   timerFor = st.deadlineNs;
   deadlineTimer = setTimeout(() => { deadlineTimer = null; timerFor = ''; check(); }, ms);
 }

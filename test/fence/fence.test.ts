@@ -122,3 +122,19 @@ test('the agent side rewrites the state file only when the deadline changes', as
   fence.stop();
   s.postmaster.kill('SIGKILL');
 });
+
+test('a deadline already past while PostgreSQL is not a running primary does not make the fence spin', async () => {
+  const s = setup();
+  writeFileSync(join(s.dataDir, 'standby.signal'), ''); // a standby: the fence must not stop it
+  writeState(s, true, -1000);
+  const f = startFence(s);
+  // Wake-ups show as voluntary context switches: a 0 ms timer loop makes about a thousand a second.
+  const switches = () => Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${f.proc.pid}/status`, 'utf8'))?.[1]);
+  await sleep(700);
+  const before = switches();
+  await sleep(1000);
+  const woke = switches() - before;
+  f.proc.kill('SIGKILL');
+  assert.equal(s.postmaster.exitCode, null, 'the standby stand-in was left alone');
+  assert.ok(woke < 100, `the fence woke ${woke} times in 1 s`);
+});
