@@ -402,7 +402,12 @@ export class Agent {
     const leader = view.leader?.member ?? null;
     let peers = new Map<string, PeerStatus | null>();
     const failsafeNames = this.settings.failsafeMode ? view.failsafe : null;
-    if (leader === null && !this.dcsError && probe.dataDir === 'initialized') peers = await fetchPeers(view, this.name, 2000, failsafeNames);
+    // Live peer status (REST) when racing for a free lock, and when this leader carries out a
+    // switchover/failover request: member records are up to loop_wait old, and a candidate's stale
+    // xlog_location once made the leader refuse a caught-up candidate as lagging.
+    const f = view.failover?.value;
+    const switching = leader === this.name && f !== undefined && (f.member !== undefined || f.leader !== undefined);
+    if ((leader === null || switching) && !this.dcsError && probe.dataDir === 'initialized') peers = await fetchPeers(view, this.name, 2000, failsafeNames);
     const runningPrimary = probe.running && !probe.inRecovery;
     const failsafe = await this.failsafe.maybeRound(
       { dcsError: this.dcsError, settings: this.settings, lockValid: this.lockValid(), runningPrimary, deadline: this.leaseDeadline() },
