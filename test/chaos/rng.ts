@@ -3,30 +3,13 @@
  * printed), and from it one independent generator per (scenario, round), so replaying a single
  * scenario with CHAOS_ONLY makes the same choices it made inside the full run.
  */
+import { Prng } from '../raft/sim/prng.js';
 
-/** A small deterministic PRNG (mulberry32). Not for cryptography: only for replayable test choices. */
-export class ChaosRng {
-  private state: number;
-  constructor(seed: number) { this.state = seed >>> 0; }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
+/** The simulation's mulberry32 generator (test/raft/sim/prng.ts) plus an inclusive integer range. */
+export class ChaosRng extends Prng {
   /** An integer in [lo, hi] (both ends included). */
   intBetween(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-
-  /** One element of a non-empty list. */
-  pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('ChaosRng.pick: expected a non-empty list');
-    return items[Math.floor(this.next() * items.length)]!;
   }
 }
 
