@@ -84,7 +84,7 @@ export type RaftSection = z.output<typeof raftSectionSchema>;
  */
 export const RAFT_DEFAULTS = {
   nodeTimeoutMs: 1000,
-  heartbeatIntervalMs: 100,
+  heartbeatIntervalMs: 250,
   helloRetryIntervalMs: 200,
   quorumReplication: true,
   replicationFactor: 0,

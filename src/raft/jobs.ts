@@ -71,8 +71,13 @@ export class JobInputError extends Error {
 export interface RaftJobsOptions {
   /** A job not done after this long fails (default 30 s). */
   readonly timeoutMs?: number;
-  /** How often the leader looks for work (default 200 ms). */
+  /** How often the leader steps jobs that are queued or running (default 200 ms). */
   readonly pollMs?: number;
+  /**
+   * How often a node looks for work otherwise: a follower (it may become leader) and a leader with
+   * no unfinished job (default 1 s). A job submitted on the leader itself starts at once.
+   */
+  readonly idlePollMs?: number;
 }
 
 /** A leader removing itself hands over only to a voter it heard from this recently. */
@@ -83,7 +88,11 @@ export const KEEP_FINISHED = 100;
 
 export class RaftJobs {
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private busy = false;
+  /** The last pass, on the leader, saw a queued or running job. */
+  private active = false;
+  private readonly idlePollMs: number;
   /** Jobs this node acted on while leading, with when: re-act only after a pause. */
   private readonly acted = new Map<string, number>();
   private readonly timeoutMs: number;
@@ -92,16 +101,29 @@ export class RaftJobs {
   constructor(private readonly node: JobsNode, private readonly prefix: string, private readonly log: JobsLog, o: RaftJobsOptions = {}) {
     this.timeoutMs = o.timeoutMs ?? 30_000;
     this.pollMs = o.pollMs ?? 200;
+    this.idlePollMs = Math.max(this.pollMs, o.idlePollMs ?? 1000);
   }
 
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => { void this.pass(); }, this.pollMs);
+    this.stopped = false;
+    this.schedule(this.pollMs);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /** Polls fast only while the leader has unfinished jobs (an idle node woke 5 times a second: issue 4). */
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.pass().finally(() => this.schedule(this.active ? this.pollMs : this.idlePollMs));
+    }, ms);
   }
 
   /** Validates and stores a queued job (through the leader); resolves with it. */
@@ -113,6 +135,7 @@ export class RaftJobs {
     const key = this.prefix + job.id;
     const r = await this.node.txn({ compare: [{ key, target: 'create', op: '==', value: 0 }], success: [{ kind: 'put', key, value: JSON.stringify(job) }], failure: [] });
     if (r.kind === 'error') throw new Error(`storing job ${job.id} failed: ${r.message}`);
+    if (this.node.isLeader && this.timer) this.schedule(0);
     return job;
   }
 
@@ -140,10 +163,12 @@ export class RaftJobs {
 
   /** One scheduling pass (leader only). Exposed for tests. */
   async pass(): Promise<void> {
-    if (this.busy || !this.node.isLeader) return;
+    if (this.busy) return;
+    if (!this.node.isLeader) { this.active = false; return; }
     this.busy = true;
     try {
       const all = parseJobs(this.node.kv.range({ prefix: this.prefix }).kvs);
+      this.active = all.some((j) => j.state === 'queued' || j.state === 'running');
       await this.prune(all);
       for (const job of all) {
         if (job.state !== 'queued' && job.state !== 'running') continue;

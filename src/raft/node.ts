@@ -84,6 +84,8 @@ export class RaftNode implements KvClientOps {
   private readonly loop: ReadyLoop;
   private readonly router: LeaderRouter;
   private ticker: NodeJS.Timeout | null = null;
+  /** performance.now() up to which ticks have been counted (see wake). */
+  private tickedTo = 0;
   private readSeq = 0;
   private role: Role = 'follower';
   private lead: NodeId | null = null;
@@ -172,8 +174,10 @@ export class RaftNode implements KvClientOps {
   async start(): Promise<void> {
     this.transport.onMessage((from, m) => { this.learnSender(from); this.loop.receive(m); });
     this.transport.onRequest((_from, payload) => this.router.serve(payload, this.isLeader));
+    this.transport.onPeerDown((peer) => this.onPeerDown(peer));
     await this.transport.start();
-    this.ticker = setInterval(() => this.tick(), this.o.tickMs);
+    this.tickedTo = performance.now();
+    this.scheduleWake();
     this.jobs?.start();
   }
 
@@ -225,11 +229,59 @@ export class RaftNode implements KvClientOps {
     return { ...this.raw.status(), transport: this.transport.stats(), applied: this.state.applied, revision: this.kv.revision };
   }
 
-  private tick(): void {
-    if (this.notices.expire(performance.now())) this.transport.setPeers(this.notices.merge(this.peers));
-    this.raw.tick();
+  /**
+   * How long the driver sleeps between batches of ticks. The core still counts time in tickMs
+   * ticks, but an idle node need not wake for each one: a leader must only send its heartbeats
+   * (every heartbeatTicks) and a follower that hears its leader only needs to notice an election
+   * timeout, for which heartbeat granularity is precise enough. So both wake once per heartbeat
+   * interval (issue 4: an idle node woke 20 times a second), a leader also at its next lease
+   * deadline, and a node without a leader (an election under way) at every tick.
+   */
+  private wakeMs(now: number): number {
+    const core = this.raw.basicStatus();
+    if (core.role !== 'leader' && core.lead === null) return this.o.tickMs;
+    let ms = this.o.heartbeatTicks * this.o.tickMs;
+    if (core.role === 'leader') {
+      const lease = this.leases.nextDeadlineMs();
+      if (lease !== null) ms = Math.min(ms, Math.max(1, lease - now + 1));
+    }
+    return ms;
+  }
+
+  private scheduleWake(): void {
+    if (this.closed) return;
+    if (this.ticker) clearTimeout(this.ticker);
+    this.ticker = setTimeout(() => { this.ticker = null; this.wake(); }, this.wakeMs(performance.now()));
+  }
+
+  /**
+   * Counts the ticks due since the last wake (at most one heartbeat interval's worth plus one:
+   * time lost to a stalled event loop is dropped, as a plain interval timer would, so a leader
+   * whose loop stalled does not run check-quorum before reading the acks waiting in its sockets).
+   */
+  private wake(): void {
+    const now = performance.now();
+    const due = Math.floor((now - this.tickedTo) / this.o.tickMs);
+    const n = Math.min(due, this.o.heartbeatTicks + 1);
+    this.tickedTo = n < due ? now : this.tickedTo + n * this.o.tickMs;
+    this.tick(n, now);
+    this.scheduleWake();
+  }
+
+  /** The link to `peer` failed: if it was the leader, a follower campaigns soon (Raft.leaderDisconnected). */
+  private onPeerDown(peer: NodeId): void {
+    if (this.closed || peer !== this.lead || this.isLeader) return;
+    this.raw.reportDisconnected(peer);
+    this.loop.kick();
+    // The core forgot the leader: wake at tick rate from now on, to run the election on time.
+    if (this.raw.basicStatus().lead === null) this.scheduleWake();
+  }
+
+  private tick(count: number, now: number): void {
+    if (this.notices.expire(now)) this.transport.setPeers(this.notices.merge(this.peers));
+    for (let i = 0; i < count; i++) this.raw.tick();
     if (this.isLeader) {
-      for (const id of this.leases.expired(performance.now())) {
+      for (const id of this.leases.expired(now)) {
         const cmd = this.leases.revokeCommand(id);
         if (cmd) void this.proposeLocal(cmd).catch(() => undefined);
       }
@@ -391,7 +443,7 @@ export class RaftNode implements KvClientOps {
     if (this.closed) return;
     this.closed = true;
     this.jobs?.stop();
-    if (this.ticker) clearInterval(this.ticker);
+    if (this.ticker) clearTimeout(this.ticker);
     this.state.rejectAll(new NoLeaderError('raft node closed'));
     // A persist in flight finishes first: its fdatasync must not outlive the file descriptor.
     await this.loop.stop();

@@ -46,6 +46,32 @@ describe('elections', () => {
     assert.match(ev && ev.event.kind === 'stepped-down' ? ev.event.reason : '', /check-quorum/);
   });
 
+  test('leader link lost: the followers of a dead leader elect a new one within a few ticks, not an election timeout', () => {
+    const c = cluster(3);
+    elect(c, 'n1');
+    c.ticks(3); // the followers hear the new leader
+    const t0 = term(c, 'n1');
+    c.crash('n1');
+    for (const id of ['n2', 'n3']) c.node(id).raw!.reportDisconnected('n1');
+    const took = c.tickUntil(() => c.leader() !== null && c.leader()!.id !== 'n1', 30);
+    assert.notEqual(took, null, 'no new leader');
+    // election timeout is 10 ticks (randomized 10..19): without the report this takes >= 10.
+    assert.ok(took! <= 6, `new leader after ${took} ticks`);
+    assert.ok(term(c, c.leader()!.id) > t0);
+  });
+
+  test('leader link lost by one follower only: it cannot depose a leader the others still hear', () => {
+    const c = cluster(3);
+    elect(c, 'n1');
+    c.ticks(3);
+    const t0 = term(c, 'n1');
+    c.node('n3').raw!.reportDisconnected('n1');
+    c.ticks(40);
+    assert.equal(c.leader()?.id, 'n1');
+    assert.equal(term(c, 'n1'), t0, 'no new term');
+    assert.equal(role(c, 'n3'), 'follower', 'the next heartbeat brought n3 back');
+  });
+
   test('leader lease: a follower that hears the leader ignores vote requests', () => {
     const c = cluster(3, { node: { preVote: false } });
     elect(c, 'n1');

@@ -81,6 +81,14 @@ export class RawNode {
     this.raft.noteCommitted();
   }
 
+  /**
+   * The driver lost its connection to `peer` (closed, reset or refused). A follower whose leader
+   * that is stops waiting out the election timeout: see Raft.leaderDisconnected.
+   */
+  reportDisconnected(peer: NodeId): void {
+    this.raft.leaderDisconnected(peer);
+  }
+
   /** Starts an election now (with pre-vote if enabled), e.g. for tests or an operator. */
   campaign(): void {
     if (this.raft.role !== 'leader') this.raft.campaign(this.raft.cfg.preVote ? 'pre-election' : 'election');

@@ -32,6 +32,7 @@ export class TcpTransport {
   private bound: PeerAddress | null = null;
   private messageHandler: MessageHandler | null = null;
   private requestHandler: RequestHandler | null = null;
+  private peerDownHandler: ((peer: NodeId) => void) | null = null;
   private state: 'new' | 'started' | 'closed' = 'new';
   private refused = 0;
   private malformed = 0;
@@ -75,6 +76,14 @@ export class TcpTransport {
   /** Registers the single receiver of Raft messages (a later call replaces it). */
   onMessage(handler: MessageHandler): void {
     this.messageHandler = handler;
+  }
+
+  /**
+   * Registers the single listener told each time the outbound link to a peer closes or a
+   * connection attempt to it fails (a later call replaces it).
+   */
+  onPeerDown(handler: (peer: NodeId) => void): void {
+    this.peerDownHandler = handler;
   }
 
   /** Registers the single server of forwarded requests (a later call replaces it). */
@@ -154,7 +163,7 @@ export class TcpTransport {
         address: addr,
         token: this.o.clusterToken,
         onAnswer: (peer, f) => this.onAnswer(peer, f),
-        onDisconnect: (peer) => this.rpc.failSent(peer),
+        onDisconnect: (peer) => { this.rpc.failSent(peer); this.peerDownHandler?.(peer); },
       });
       this.links.set(id, link);
       link.start();

@@ -97,13 +97,18 @@ function injectFault(c: SimCluster, rng: Prng, restartAt: Map<string, number>): 
       c.armCrash(victim.id, rng.chance(0.5) ? 'after-persist' : 'before-persist', 3);
     } else {
       c.crash(victim.id);
+      // Its sockets close: the live nodes see their links to it fail (what the driver reports).
+      for (const n of c.alive()) n.raw!.reportDisconnected(victim.id);
     }
     restartAt.set(victim.id, c.now + 5 + rng.intBelow(40));
   } else if (roll < 0.022) {
     const ids = [...c.nodes.keys()];
     const a = ids.filter(() => rng.chance(0.5));
-    c.net.partition([a, ids.filter((id) => !a.includes(id))]);
+    const b = ids.filter((id) => !a.includes(id));
+    c.net.partition([a, b]);
     c.log(`partition [${a.join(' ')}] | rest`);
+    // Links across the cut fail (a connection attempt times out or is reset).
+    for (const n of c.alive()) for (const other of a.includes(n.id) ? b : a) n.raw!.reportDisconnected(other);
   } else if (roll < 0.04) {
     c.net.heal();
     c.log('heal');
@@ -114,6 +119,14 @@ function injectFault(c: SimCluster, rng: Prng, restartAt: Map<string, number>): 
     if (leader !== null) {
       const target = rng.pick(leader.raw!.status().confState.voters);
       c.log(`transfer ${leader.id} -> ${target}: ${leader.raw!.transferLeader(target).detail}`);
+    }
+  } else if (roll < 0.06 && c.alive().length > 0) {
+    // A spurious link failure: the peer is alive and connected to everyone else.
+    const n = rng.pick(c.alive());
+    const other = rng.pick([...c.nodes.keys()].filter((id) => id !== n.id));
+    if (other !== undefined) {
+      c.log(`${n.id} loses its link to ${other}`);
+      n.raw!.reportDisconnected(other);
     }
   }
 }
