@@ -172,6 +172,8 @@ export class Agent {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
     const d = this.leaseDeadline();
+    // The fence and the watchdog learn the new deadline now, not at the end of the cycle.
+    this.guards.nudge();
     if (!held || d === null) return;
     this.deadlineTimer = setTimeout(() => void this.onDeadline(), Math.max(0, d - performance.now()));
   }
@@ -471,7 +473,7 @@ export class Agent {
   async shutdown(): Promise<void> {
     this.stopping = true;
     this.wake?.();
-    this.postmaster.stop();
+    this.postmaster.close();
     if (this.settings.pause) {
       this.log.info('paused: leaving PostgreSQL running and the leader key in place');
       this.guards.stop();

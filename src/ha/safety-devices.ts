@@ -1,8 +1,9 @@
 /**
  * The two guards outside the HA loop that stop a primary whose agent cannot renew its lease:
- * the fence process (always) and a watchdog device (when configured). A 250 ms timer of the
- * agent's MAIN thread tells both the current state: if that thread freezes, the fence's deadline
- * stops moving and the watchdog stops being fed, and each acts on its own.
+ * the fence process (always) and a watchdog device (when configured). The agent's MAIN thread
+ * pushes the state to both (after each cycle and each lease change, plus a 1 s timer feeding the
+ * watchdog): if that thread freezes, the fence's deadline stops moving and the watchdog stops
+ * being fed, and each acts on its own.
  */
 import type { Logger } from 'pino';
 import type { Fence } from '../fence/fence.js';
@@ -39,11 +40,24 @@ export class SafetyDevices {
   ) {}
 
   private state: (() => GuardState) | null = null;
+  private started = false;
 
   start(state: () => GuardState): void {
     if (this.fence) this.log.info({ pid: this.fence.ensureRunning() }, 'fence process running');
     this.state = state;
-    this.timer = setInterval(() => this.sync(state()), SYNC_MS);
+    this.started = true;
+  }
+
+  /**
+   * Only an open watchdog device needs feeding on a timer. The fence reads a deadline that moves
+   * only when the agent renews its lease, and nudge() pushes every such change, so an agent with
+   * no open watchdog (every replica, and a primary without a device) does not wake once a second
+   * for nothing (issue 4).
+   */
+  private updateTimer(): void {
+    const feed = this.started && !!this.watchdog?.active;
+    if (feed && !this.timer) this.timer = setInterval(() => this.nudge(), SYNC_MS);
+    else if (!feed && this.timer) { clearInterval(this.timer); this.timer = null; }
   }
 
   /**
@@ -52,7 +66,7 @@ export class SafetyDevices {
    * when the deadline changes.
    */
   nudge(): void {
-    if (this.state && this.timer) this.sync(this.state());
+    if (this.state && this.started) this.sync(this.state());
   }
 
   private sync(s: GuardState): void {
@@ -60,6 +74,7 @@ export class SafetyDevices {
       // Fed only while the lease is confirmed valid: a frozen main thread stops feeding it.
       if (s.lockValid && s.primary) { this.armWatchdog(); this.watchdog.keepalive(); }
       else this.watchdog.disable();
+      this.updateTimer();
     }
     if (!this.fence) return;
     try {
@@ -77,7 +92,7 @@ export class SafetyDevices {
     // In automatic mode a missing device is retried every 30 s, not on every 250 ms tick.
     if (wd.mode === 'automatic' && this.now() - this.watchdogFailedAt < 30_000) return null;
     const r = wd.activate();
-    if (r.ok) return null;
+    if (r.ok) { this.updateTimer(); return null; }
     this.watchdogFailedAt = this.now();
     if (wd.mode === 'required') return `watchdog.mode is required and ${r.detail}`;
     this.limiter.failure('watchdog activation', r.detail);
@@ -88,6 +103,7 @@ export class SafetyDevices {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.started = false;
     this.watchdog?.disable();
     this.fence?.stop();
   }

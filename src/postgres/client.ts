@@ -54,6 +54,19 @@ function newClient(target: SqlTarget, budgetMs: number, replication: boolean): p
 interface Kept { readonly client: pg.Client; readonly ready: Promise<void> }
 const kept = new Map<string, Kept>();
 
+/** Told when a kept connection ends without our asking (see onKeptConnectionLost). */
+const lostListeners = new Set<() => void>();
+
+/**
+ * Calls `listener` whenever a kept connection is closed by the server side: an idle backend exits
+ * at once when its postmaster dies, and all backends go when the server crashes or stops, so this
+ * is the earliest sign of a dead PostgreSQL (no polling needed). Returns the unsubscribe function.
+ */
+export function onKeptConnectionLost(listener: () => void): () => void {
+  lostListeners.add(listener);
+  return () => { lostListeners.delete(listener); };
+}
+
 const keyOf = (t: SqlTarget): string => JSON.stringify([t.host, t.port, t.user, t.password, t.database]);
 
 function drop(key: string, k: Kept): void {
@@ -68,8 +81,15 @@ function acquire(target: SqlTarget, budgetMs: number): { key: string; k: Kept } 
   if (!k) {
     const client = newClient(target, budgetMs, false);
     const entry: Kept = { client, ready: client.connect().then(() => undefined) };
-    client.on('end', () => { if (kept.get(key) === entry) kept.delete(key); });
-    client.on('error', () => drop(key, entry));
+    // An 'error' or 'end' on a connection that is still kept comes from the server side (a
+    // backend sends FATAL and closes when its postmaster dies): drop it and tell the listeners.
+    const lost = () => {
+      if (kept.get(key) !== entry) return; // already dropped (by us or by the other event)
+      drop(key, entry);
+      for (const l of lostListeners) l();
+    };
+    client.on('end', lost);
+    client.on('error', lost);
     kept.set(key, entry);
     k = entry;
   }

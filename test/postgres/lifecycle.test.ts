@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { serverLogPath } from '../../src/postgres/control.js';
 import { createServer } from 'node:net';
 import { PostgresStartError, PostgresStateError } from '../../src/postgres/errors.js';
+import { PostmasterWatch } from '../../src/ha/postmaster-watch.js';
 import { APP_PASSWORD, freePort, PgTestEnv, REPLICATION, REWIND, SUPERUSER, waitFor } from './harness.js';
 
 describe('local instance lifecycle (real PostgreSQL 15)', () => {
@@ -66,6 +67,25 @@ describe('local instance lifecycle (real PostgreSQL 15)', () => {
     assert.equal(await pg.stop('immediate'), true);
     assert.equal((await pg.probe()).controlState, 'in production', 'an immediate stop leaves a crashed state');
     assert.equal(await pg.stop('fast'), false, 'stopping a stopped server reports false');
+  });
+
+  test('a SIGKILLed postmaster is noticed through the closed kept connection, long before the poll', async () => {
+    const pg = env.add(env.settings('watched', await freePort()));
+    await pg.bootstrap();
+    await pg.sql('SELECT 1'); // the kept connection exists
+    const pid = (await pg.probe()).postmasterPid;
+    assert.ok(pid);
+    let diedAt = 0;
+    const w = new PostmasterWatch(() => { diedAt = performance.now(); }, 60_000);
+    try {
+      w.watch(pid);
+      const killedAt = performance.now();
+      process.kill(pid, 'SIGKILL');
+      await waitFor('the watch to report the death', async () => diedAt > 0, 5_000);
+      assert.ok(diedAt - killedAt < 2_000, `noticed after ${(diedAt - killedAt).toFixed(0)} ms (poll is 60 s)`);
+    } finally {
+      w.close();
+    }
   });
 
   test('data dir is 0700, pgpass is 0600 and owned by the DB user, passwords stay out of the log', async () => {
