@@ -18,6 +18,9 @@ import { FaultProxy } from './proxy.js';
 import { spawnManaged, type Managed } from './procs.js';
 
 export const AGENT = resolve('dist/src/cli/orchestrator.js');
+
+/** Extra node flags for every agent, from AGENT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p" to profile). */
+const agentNodeArgs = (): string[] => (process.env.AGENT_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
 export const CTL = resolve('dist/src/cli/ctl.js');
 export const SUPERUSER = { username: 'postgres', password: 'super-secret' };
 
@@ -89,7 +92,7 @@ export class AgentNode {
 
   start(): void {
     if (this.proc) return;
-    this.proc = spawnManaged(process.execPath, [AGENT, this.configPath], { logFile: this.logFile, env: { ...process.env, PATRONI_LOG_LEVEL: 'INFO' } });
+    this.proc = spawnManaged(process.execPath, [...agentNodeArgs(), AGENT, this.configPath], { logFile: this.logFile, env: { ...process.env, PATRONI_LOG_LEVEL: 'INFO' } });
   }
 
   /** SIGTERM: the graceful path. */
