@@ -52,7 +52,7 @@ describe('raft: QLUSTER settings at config load', () => {
     });
     const defaults = qlusterSettingsOf(check({}).config!.raft!);
     assert.equal(defaults.nodeTimeoutMs, 1000);
-    assert.equal(defaults.heartbeatIntervalMs, 100);
+    assert.equal(defaults.heartbeatIntervalMs, 250);
     assert.equal(defaults.preVotingTimeoutMs, 1000, 'the vote timeouts default to node-timeout');
     assert.equal(defaults.autoremoveEnabled, false);
   });
