@@ -6,58 +6,26 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { startApiServer } from '../../src/api/server.js';
 import type { Agent } from '../../src/ha/agent.js';
 import { AgentApi } from '../../src/ha/api-backend.js';
 import type { RaftJob } from '../../src/raft/jobs.js';
 import { RaftNode } from '../../src/raft/node.js';
 import { freePort, waitFor } from '../support/ports.js';
+import { RaftHarness } from './node-harness.js';
 
-const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 const PREFIX = '/service/jobs-test/jobs/';
 
-class Harness {
-  readonly root = mkdtempSync(join(tmpdir(), 'raft-jobs-'));
-  readonly nodes = new Map<string, RaftNode>();
+class Harness extends RaftHarness {
+  constructor() {
+    super({ dirPrefix: 'raft-jobs-', jobsPrefix: PREFIX, requestTimeoutMs: 2000 });
+  }
 
   async start(id: string, voters: readonly string[], join = false): Promise<RaftNode> {
-    const port = Number(id.slice(id.lastIndexOf(':') + 1));
-    const n = new RaftNode({
-      id, listen: { host: '127.0.0.1', port }, voters, dataDir: joinPath(this.root, id.replace(/[^0-9]/g, '_')),
-      tickMs: 50, electionTicks: 10, heartbeatTicks: 1, requestTimeoutMs: 2000, reconnectBaseMs: 100, log: quiet,
-      jobsPrefix: PREFIX, ...(join ? { join: true } : {}),
-    });
-    await n.start();
-    this.nodes.set(id, n);
-    return n;
-  }
-
-  async stop(id: string): Promise<void> {
-    const n = this.nodes.get(id);
-    this.nodes.delete(id);
-    await n?.close();
-  }
-
-  leader(): Promise<RaftNode> {
-    return waitFor('a raft leader', () => [...this.nodes.values()].find((n) => n.isLeader) ?? null, 10_000, 20);
-  }
-
-  node(id: string): RaftNode {
-    const n = this.nodes.get(id);
-    assert.ok(n, `node ${id} is running`);
-    return n;
-  }
-
-  async cleanup(): Promise<void> {
-    await Promise.all([...this.nodes.values()].map((n) => n.close()));
-    this.nodes.clear();
-    rmSync(this.root, { recursive: true, force: true });
+    return this.startNode(id, { voters, ...(join ? { join: true } : {}) });
   }
 }
-const joinPath = join;
 
 /** Polls the job through `via` (any member) until it is finished. */
 async function finished(via: RaftNode, id: string): Promise<RaftJob> {

@@ -7,14 +7,13 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { RaftDcs } from '../../src/dcs/raft/adapter.js';
 import { DcsUnavailableError } from '../../src/dcs/errors.js';
 import type { RaftJob } from '../../src/raft/jobs.js';
 import { RaftNode, RaftRemovedError, type RaftNodeOptions } from '../../src/raft/node.js';
 import { freePort, sleep, waitFor } from '../support/ports.js';
+import { RaftHarness } from './node-harness.js';
 
 const PREFIX = '/service/removed-test/jobs/';
 
@@ -28,11 +27,14 @@ class RecordingLog {
   at(level: string, re: RegExp) { return this.lines.filter((l) => l.level === level && re.test(l.msg)); }
 }
 
-class Harness {
-  readonly root = mkdtempSync(join(tmpdir(), 'raft-removed-'));
-  readonly nodes = new Map<string, RaftNode>();
+/** RaftHarness plus the founding ids and one RecordingLog per node (kept across restarts). */
+class Harness extends RaftHarness {
   readonly logs = new Map<string, RecordingLog>();
   ids: string[] = [];
+
+  constructor() {
+    super({ dirPrefix: 'raft-removed-', jobsPrefix: PREFIX, requestTimeoutMs: 1500, isLeader: (n) => n.isLeader && !n.removed });
+  }
 
   async init(n: number): Promise<void> {
     this.ids = (await Promise.all(Array.from({ length: n }, () => freePort()))).map((p) => `127.0.0.1:${p}`);
@@ -41,29 +43,7 @@ class Harness {
   async start(id: string, extra: Partial<RaftNodeOptions> = {}): Promise<RaftNode> {
     const log = this.logs.get(id) ?? new RecordingLog();
     this.logs.set(id, log);
-    const n = new RaftNode({
-      id, listen: { host: '127.0.0.1', port: Number(id.split(':')[1]) }, voters: this.ids, dataDir: join(this.root, id.replace(/\W/g, '_')),
-      tickMs: 50, electionTicks: 10, heartbeatTicks: 1, requestTimeoutMs: 1500, reconnectBaseMs: 100, log, jobsPrefix: PREFIX, ...extra,
-    });
-    await n.start();
-    this.nodes.set(id, n);
-    return n;
-  }
-
-  async stop(id: string): Promise<void> {
-    const n = this.nodes.get(id);
-    this.nodes.delete(id);
-    await n?.close();
-  }
-
-  leader(): Promise<RaftNode> {
-    return waitFor('a raft leader', () => [...this.nodes.values()].find((n) => n.isLeader && !n.removed) ?? null, 10_000, 20);
-  }
-
-  async cleanup(): Promise<void> {
-    await Promise.all([...this.nodes.values()].map((n) => n.close()));
-    this.nodes.clear();
-    rmSync(this.root, { recursive: true, force: true });
+    return this.startNode(id, { voters: this.ids, ...extra }, log);
   }
 }
 
