@@ -86,6 +86,8 @@ export class RaftNode implements KvClientOps {
   private ticker: NodeJS.Timeout | null = null;
   /** performance.now() up to which ticks have been counted (see wake). */
   private tickedTo = 0;
+  /** The ticks the pending wake-up was scheduled for (what countTicks accepts, plus one). */
+  private expectTicks = 1;
   private readSeq = 0;
   private role: Role = 'follower';
   private lead: NodeId | null = null;
@@ -172,7 +174,12 @@ export class RaftNode implements KvClientOps {
   readonly jobs: RaftJobs | null;
 
   async start(): Promise<void> {
-    this.transport.onMessage((from, m) => { this.learnSender(from); this.loop.receive(m); });
+    this.transport.onMessage((from, m) => {
+      this.learnSender(from);
+      // The ticks due before this message first: a follower sleeps through its heartbeats (wakeMs).
+      this.catchUpTicks();
+      this.loop.receive(m);
+    });
     this.transport.onRequest((_from, payload) => this.router.serve(payload, this.isLeader));
     this.transport.onPeerDown((peer) => this.onPeerDown(peer));
     await this.transport.start();
@@ -231,11 +238,12 @@ export class RaftNode implements KvClientOps {
 
   /**
    * How long the driver sleeps between batches of ticks. The core still counts time in tickMs
-   * ticks, but an idle node need not wake for each one: a leader must only send its heartbeats
-   * (every heartbeatTicks) and a follower that hears its leader only needs to notice an election
-   * timeout, for which heartbeat granularity is precise enough. So both wake once per heartbeat
-   * interval (issue 4: an idle node woke 20 times a second), a leader also at its next lease
-   * deadline, and a node without a leader (an election under way) at every tick.
+   * ticks, but an idle node need not wake for each one (issue 4: an idle node woke 20 times a
+   * second). A leader wakes once per heartbeat interval, to send its heartbeats, and at its next
+   * lease deadline. A follower that hears its leader wakes only when its election timer would run
+   * out if nothing arrived meanwhile: the messages that do arrive are preceded by the ticks due
+   * before them (catchUpTicks), so the timer is exact and the heartbeats themselves are the
+   * follower's only wake-ups. A node without a leader (an election under way) wakes at every tick.
    */
   private wakeMs(now: number): number {
     const core = this.raw.basicStatus();
@@ -244,6 +252,9 @@ export class RaftNode implements KvClientOps {
     if (core.role === 'leader') {
       const lease = this.leases.nextDeadlineMs();
       if (lease !== null) ms = Math.min(ms, Math.max(1, lease - now + 1));
+    } else {
+      const ticks = this.raw.ticksUntilElection();
+      if (ticks !== null) ms = ticks * this.o.tickMs;
     }
     return ms;
   }
@@ -251,21 +262,35 @@ export class RaftNode implements KvClientOps {
   private scheduleWake(): void {
     if (this.closed) return;
     if (this.ticker) clearTimeout(this.ticker);
-    this.ticker = setTimeout(() => { this.ticker = null; this.wake(); }, this.wakeMs(performance.now()));
+    const ms = this.wakeMs(performance.now());
+    this.expectTicks = Math.max(this.o.heartbeatTicks, Math.ceil(ms / this.o.tickMs));
+    this.ticker = setTimeout(() => { this.ticker = null; this.wake(); }, ms);
   }
 
   /**
-   * Counts the ticks due since the last wake (at most one heartbeat interval's worth plus one:
-   * time lost to a stalled event loop is dropped, as a plain interval timer would, so a leader
-   * whose loop stalled does not run check-quorum before reading the acks waiting in its sockets).
+   * Counts the ticks due since the last count, at most one more than the pending wake-up was
+   * scheduled for: time lost to a stalled event loop is dropped, as a plain interval timer would,
+   * so a leader whose loop stalled does not run check-quorum before reading the acks waiting in
+   * its sockets.
    */
+  private countTicks(now: number): number {
+    const due = Math.floor((now - this.tickedTo) / this.o.tickMs);
+    const n = Math.min(due, this.expectTicks + 1);
+    this.tickedTo = n < due ? now : this.tickedTo + n * this.o.tickMs;
+    return n;
+  }
+
   private wake(): void {
     const now = performance.now();
-    const due = Math.floor((now - this.tickedTo) / this.o.tickMs);
-    const n = Math.min(due, this.o.heartbeatTicks + 1);
-    this.tickedTo = n < due ? now : this.tickedTo + n * this.o.tickMs;
-    this.tick(n, now);
+    this.tick(this.countTicks(now), now);
     this.scheduleWake();
+  }
+
+  /** Before a received message is stepped: feed the core the ticks that passed before it arrived. */
+  private catchUpTicks(): void {
+    if (this.closed) return;
+    const n = this.countTicks(performance.now());
+    for (let i = 0; i < n; i++) this.raw.tick();
   }
 
   /** The link to `peer` failed: if it was the leader, a follower campaigns soon (Raft.leaderDisconnected). */

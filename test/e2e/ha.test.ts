@@ -46,7 +46,7 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
     c.startAll();
   });
   after(async () => {
-    if (process.env.E2E_LOGS) console.log(c.dumpLogs(80));
+    if (process.env.E2E_LOGS) console.log(c.dumpLogs(Number(process.env.E2E_LOGS) || 80));
     await c?.destroy();
   });
 
@@ -200,7 +200,14 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
     await primary.query('INSERT INTO writes (id) VALUES ($1)', [-1]);
     const victim = primary;
     // Make sure the row reached the replicas before the kill (the promise is about replicated data).
-    for (const r of replicasOf(victim)) await waitFor('row replicated', async () => (await r.query('SELECT 1 FROM writes WHERE id = -1')).length === 1, 10_000);
+    for (const r of replicasOf(victim)) {
+      await waitFor(`row replicated to ${r.name}`, async () => (await r.query('SELECT 1 FROM writes WHERE id = -1')).length === 1, 10_000)
+        .catch(async (e: unknown) => {
+          const rx = await r.query('SELECT status, sender_port, slot_name FROM pg_stat_wal_receiver').catch((q: unknown) => String(q));
+          console.log(`${r.name} wal receiver: ${JSON.stringify(rx)}\n${c.dumpLogs(60)}`);
+          throw e;
+        });
+    }
     const t0 = performance.now();
     await victim.killNode();
     const [now, ms] = await waitForNewWritable(c, victim, t0, (TTL + LOOP_WAIT + 5) * 1000 + 5000);

@@ -48,6 +48,8 @@ export interface ClusterOptions {
    * (Named dcsKind because `dcs` above already holds bootstrap.dcs keys.)
    */
   readonly dcsKind?: 'etcd3' | 'consul' | 'raft';
+  /** Raft only: extra keys for every node's raft section (e.g. QLUSTER timings). */
+  readonly raft?: Record<string, unknown>;
   /**
    * With etcd: put a FaultProxy of ours between each agent and etcd (node.etcdProxy), so a test can
    * cut, blackhole or delay one node's link to the DCS.
@@ -243,7 +245,7 @@ export class LocalCluster {
       name,
       restapi: { listen: `127.0.0.1:${restPort}`, connect_address: `127.0.0.1:${restPort}` },
       ...(this.consul ? { consul: { host: this.consul.endpoint, register_service: true } }
-        : this.raftAddrs.length ? { raft: { self_addr: this.raftAddrs[i], partner_addrs: this.raftAddrs.filter((_, j) => j !== i), data_dir: join(nodeDir, 'raft'), ...(raftJoin ? { join: true } : {}) } }
+        : this.raftAddrs.length ? { raft: { self_addr: this.raftAddrs[i], partner_addrs: this.raftAddrs.filter((_, j) => j !== i), data_dir: join(nodeDir, 'raft'), ...this.options.raft, ...(raftJoin ? { join: true } : {}) } }
           : { etcd3: { hosts: [etcdProxy ? etcdProxy.endpoint : this.etcd.endpoint] } }),
       bootstrap: {
         dcs,
@@ -300,11 +302,21 @@ export class LocalCluster {
 
   /** Wait until every other running node streams from the primary (/replica 200). */
   async waitForReplicas(count: number, timeoutMs = 60_000): Promise<AgentNode[]> {
+    let last = '';
     return waitFor(`${count} streaming replicas`, async () => {
       const ok = [];
-      for (const n of this.nodes) if ((await n.status('/replica')) === 200) ok.push(n);
+      const seen: string[] = [];
+      for (const n of this.nodes) {
+        const st = await n.status('/replica');
+        seen.push(`${n.name} ${st}`);
+        if (st === 200) ok.push(n);
+      }
+      last = seen.join(', ');
       return ok.length >= count ? ok : null;
-    }, timeoutMs, 200);
+    }, timeoutMs, 200).catch((e: unknown) => {
+      if (e instanceof Error) e.message += ` (last GET /replica answers: ${last})`;
+      throw e;
+    });
   }
 
   /**
@@ -317,7 +329,11 @@ export class LocalCluster {
       await this.waitForReplicas(replicas, timeoutMs);
       return primary;
     } catch (e) {
-      console.log(this.dumpLogs(40));
+      // In the error itself, not only on stdout: CI shows the failing tests' errors at the end of a
+      // long run, and the cause of a bootstrap that never became healthy is in these lines.
+      const logs = this.dumpLogs(40);
+      console.log(logs);
+      if (e instanceof Error) e.message += `\nagents' log tails:\n${logs}`;
       throw e;
     }
   }

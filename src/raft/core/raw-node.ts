@@ -195,6 +195,18 @@ export class RawNode {
   }
 
   /** The cheap part of status(): no per-peer data. */
+  /**
+   * For a follower or candidate: the ticks after which, with no message in between, its election
+   * timer runs out (at least 1). A driver may sleep that long instead of ticking at a fixed rate,
+   * provided it counts the ticks that passed before stepping each received message. Null for a
+   * leader and for a node that cannot campaign (a learner, a removed server).
+   */
+  ticksUntilElection(): number | null {
+    const r = this.raft;
+    if (r.role === 'leader' || !r.promotable()) return null;
+    return Math.max(1, r.randomizedTimeout - r.electionElapsed);
+  }
+
   basicStatus(): { readonly role: Role; readonly term: number; readonly lead: NodeId | null; readonly commit: number } {
     const r = this.raft;
     return { role: r.role, term: r.term, lead: r.lead, commit: r.log.committed };
