@@ -60,6 +60,25 @@ describe('elections', () => {
     assert.ok(term(c, c.leader()!.id) > t0);
   });
 
+  test('ticksUntilElection: a follower counts down tick by tick and campaigns exactly when it says; null for the leader', () => {
+    const c = cluster(3);
+    elect(c, 'n1');
+    c.ticks(3);
+    assert.equal(c.node('n1').raw!.ticksUntilElection(), null, 'a leader has no election timer');
+    const n2 = c.node('n2').raw!;
+    const before = n2.ticksUntilElection()!;
+    n2.tick();
+    n2.tick();
+    assert.equal(n2.ticksUntilElection(), before - 2, 'each tick brings the election one closer');
+    // Silence the leader: n2's election must start exactly when the reported count runs out.
+    c.net.isolate('n1');
+    const wait = n2.ticksUntilElection()!;
+    for (let i = 0; i < wait - 1; i++) n2.tick();
+    assert.equal(n2.basicStatus().role, 'follower', `still a follower one tick before the reported ${wait}`);
+    n2.tick();
+    assert.notEqual(n2.basicStatus().role, 'follower', `campaigned after exactly ${wait} ticks`);
+  });
+
   test('leader link lost by one follower only: it cannot depose a leader the others still hear', () => {
     const c = cluster(3);
     elect(c, 'n1');
