@@ -271,7 +271,9 @@ export class RaftNode implements KvClientOps {
    * Counts the ticks due since the last count, at most one more than the pending wake-up was
    * scheduled for: time lost to a stalled event loop is dropped, as a plain interval timer would,
    * so a leader whose loop stalled does not run check-quorum before reading the acks waiting in
-   * its sockets.
+   * its sockets. A follower's wake-up can be an election timeout away, so after a stall that long
+   * it may start a pre-vote before reading the heartbeat waiting in its socket: harmless, since
+   * the other voters still hear the leader and refuse, and that heartbeat brings it back.
    */
   private countTicks(now: number): number {
     const due = Math.floor((now - this.tickedTo) / this.o.tickMs);

@@ -194,7 +194,6 @@ export class RawNode {
     return this.raft.isRemoved();
   }
 
-  /** The cheap part of status(): no per-peer data. */
   /**
    * For a follower or candidate: the ticks after which, with no message in between, its election
    * timer runs out (at least 1). A driver may sleep that long instead of ticking at a fixed rate,
@@ -207,6 +206,7 @@ export class RawNode {
     return Math.max(1, r.randomizedTimeout - r.electionElapsed);
   }
 
+  /** The cheap part of status(): no per-peer data. */
   basicStatus(): { readonly role: Role; readonly term: number; readonly lead: NodeId | null; readonly commit: number } {
     const r = this.raft;
     return { role: r.role, term: r.term, lead: r.lead, commit: r.log.committed };
