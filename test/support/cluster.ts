@@ -329,11 +329,11 @@ export class LocalCluster {
       await this.waitForReplicas(replicas, timeoutMs);
       return primary;
     } catch (e) {
-      // In the error itself, not only on stdout: CI shows the failing tests' errors at the end of a
-      // long run, and the cause of a bootstrap that never became healthy is in these lines.
+      // In the error itself rather than on stdout: CI shows the failing tests' errors at the end
+      // of a long run, and the cause of a bootstrap that never became healthy is in these lines.
       const logs = this.dumpLogs(40);
-      console.log(logs);
       if (e instanceof Error) e.message += `\nagents' log tails:\n${logs}`;
+      else console.log(logs);
       throw e;
     }
   }
