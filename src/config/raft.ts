@@ -79,12 +79,14 @@ export type RaftSection = z.output<typeof raftSectionSchema>;
 
 /**
  * The embedded node's defaults, tuned for the HA loop rather than QLUSTER's seed example (whose
- * 30 s node-timeout would make every failover wait half a minute for a Raft leader). The vote
- * timeouts default to node-timeout and the retry interval to two heartbeats.
+ * 30 s node-timeout would make every failover wait half a minute for a Raft leader). node-timeout
+ * follows the lease ttl (defaultNodeTimeoutMs), the heartbeat is a quarter of node-timeout, the
+ * vote timeouts default to node-timeout and the retry interval to two heartbeats.
  */
 export const RAFT_DEFAULTS = {
-  nodeTimeoutMs: 1000,
-  heartbeatIntervalMs: 250,
+  nodeTimeoutMinMs: 1000,
+  nodeTimeoutMaxMs: 5000,
+  heartbeatsPerNodeTimeout: 4,
   helloRetryIntervalMs: 200,
   quorumReplication: true,
   replicationFactor: 0,
@@ -98,16 +100,26 @@ function pick(r: Readonly<Record<string, unknown>>, key: QlusterKey): unknown {
   return r[key] ?? r[snakeOf(key)];
 }
 
-/** QLUSTER settings from a parsed raft section, defaults filled in. */
-export function qlusterSettingsOf(section: RaftSection): QlusterRaftSettings {
-  return settingsFrom(section as Readonly<Record<string, unknown>>);
+/**
+ * node-timeout when the section does not set it: a tenth of the lease ttl, between 1 s and 5 s
+ * (ttl 10 -> 1 s, ttl 30 -> 3 s). A longer ttl already accepts a slower failover, and a slower
+ * heartbeat is what makes an idle agent cheap: with ttl 30 a Raft leader's death costs about
+ * 2 x 2 s more than with a fixed 1 s, on top of the ttl the lease needs anyway.
+ */
+export function defaultNodeTimeoutMs(ttlSeconds: number): number {
+  return Math.min(RAFT_DEFAULTS.nodeTimeoutMaxMs, Math.max(RAFT_DEFAULTS.nodeTimeoutMinMs, Math.round(ttlSeconds * 100)));
 }
 
-function settingsFrom(r: Readonly<Record<string, unknown>>): QlusterRaftSettings {
+/** QLUSTER settings from a parsed raft section, defaults filled in (timings from the lease ttl in seconds). */
+export function qlusterSettingsOf(section: RaftSection, ttlSeconds: number): QlusterRaftSettings {
+  return settingsFrom(section as Readonly<Record<string, unknown>>, ttlSeconds);
+}
+
+function settingsFrom(r: Readonly<Record<string, unknown>>, ttlSeconds: number): QlusterRaftSettings {
   const num = (key: QlusterKey, dflt: number): number => { const v = pick(r, key); return typeof v === 'number' ? v : dflt; };
   const flag = (key: QlusterKey, dflt: boolean): boolean => { const v = pick(r, key); return typeof v === 'boolean' ? v : dflt; };
-  const nodeTimeoutMs = num('node-timeout', RAFT_DEFAULTS.nodeTimeoutMs);
-  const heartbeatIntervalMs = num('heartbeat-interval', RAFT_DEFAULTS.heartbeatIntervalMs);
+  const nodeTimeoutMs = num('node-timeout', defaultNodeTimeoutMs(ttlSeconds));
+  const heartbeatIntervalMs = num('heartbeat-interval', Math.round(nodeTimeoutMs / RAFT_DEFAULTS.heartbeatsPerNodeTimeout));
   return {
     nodeTimeoutMs,
     heartbeatIntervalMs,
@@ -158,7 +170,9 @@ export function checkRaftSection(raw: Readonly<Record<string, unknown>>): Proble
   // judging the others against a guess would only add confusing errors.
   if (typeErrors) return problems;
   const usedName = (key: QlusterKey) => (section[key] === undefined && section[snakeOf(key)] !== undefined ? snakeOf(key) : key);
-  const settings = settingsFrom(parsed);
+  // Defaults follow the shortest ttl given, so that one passes the lease rule below by construction.
+  const ttls = leaseTtls(raw).map(([, ttl]) => ttl);
+  const settings = settingsFrom(parsed, ttls.length > 0 ? Math.min(...ttls) : DEFAULT_TIMING.ttl);
   const join = section['join'] === true || section['join'] === 'true';
   const voters = foundingVoters(section);
   const size = join && voters.length <= 1 ? null : voters.length;
@@ -170,16 +184,26 @@ export function checkRaftSection(raw: Readonly<Record<string, unknown>>): Proble
   return problems;
 }
 
-/** The lease ttl (top-level ttl, bootstrap.dcs.ttl, else Patroni's default) against 1.5 x node-timeout. */
-function checkLeaseTtl(raw: Readonly<Record<string, unknown>>, nodeTimeoutMs: number, nodeTimeoutName: string): Problem[] {
+/**
+ * The lease ttls a raw config gives, in seconds, with where (top-level ttl, bootstrap.dcs.ttl),
+ * else Patroni's default. A value that is not an integer is left out (the schema reports it).
+ */
+function leaseTtls(raw: Readonly<Record<string, unknown>>): Array<[string, number]> {
   const dcs = isPlainObject(raw['bootstrap']) && isPlainObject(raw['bootstrap']['dcs']) ? raw['bootstrap']['dcs'] : {};
   const places: Array<[string, unknown]> = [['ttl', raw['ttl']], ['bootstrap.dcs.ttl', dcs['ttl']]];
   const given = places.filter(([, v]) => v !== undefined);
-  const checks = given.length > 0 ? given : [['bootstrap.dcs.ttl (default)', DEFAULT_TIMING.ttl] as [string, unknown]];
-  const problems: Problem[] = [];
-  for (const [path, v] of checks) {
+  const out: Array<[string, number]> = [];
+  for (const [path, v] of given) {
     const ttl = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : null;
-    if (ttl === null) continue; // the schema reports a non-integer ttl
+    if (ttl !== null) out.push([path, ttl]);
+  }
+  return given.length > 0 ? out : [['bootstrap.dcs.ttl (default)', DEFAULT_TIMING.ttl]];
+}
+
+/** The lease ttl (top-level ttl, bootstrap.dcs.ttl, else Patroni's default) against 1.5 x node-timeout. */
+function checkLeaseTtl(raw: Readonly<Record<string, unknown>>, nodeTimeoutMs: number, nodeTimeoutName: string): Problem[] {
+  const problems: Problem[] = [];
+  for (const [path, ttl] of leaseTtls(raw)) {
     if (validateLeaseTtl(ttl * 1000, nodeTimeoutMs) === null) continue;
     const minimum = Math.ceil((1.5 * nodeTimeoutMs) / 1000);
     problems.push({

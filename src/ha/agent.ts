@@ -348,7 +348,10 @@ export class Agent {
         (e: unknown) => this.limiter.failure('replication slot sync', errText(e)),
       );
       const lsn = probe.walPosition;
-      if (lsn !== null) await this.dcsStep('writing /status', () => this.dcs.setStatus({ optime: lsn }));
+      // Only when it moved (as the view read this cycle shows it): an idle primary writes nothing.
+      if (lsn !== null && view.status?.optime !== lsn) {
+        await this.dcsStep('writing /status', () => this.dcs.setStatus({ optime: lsn }));
+      }
     }
     if (!primary) this.sync.reset();
     else if (!this.dcsWriteError) await this.applySync(view);

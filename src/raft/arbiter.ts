@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import yaml from 'js-yaml';
+import { DEFAULT_TIMING } from '../config/dynamic.js';
 import { qlusterSettingsOf, raftSectionSchema } from '../config/raft.js';
 import { raftJobsPrefix } from '../dcs/raft/embedded.js';
 import type { QlusterRaftSettings } from './core/index.js';
@@ -59,7 +60,10 @@ export function arbiterSettings(doc: unknown): ArbiterSettings {
     const issue = parsed.error.issues[0]!;
     throw new Error(`raft.${issue.path.map(String).join('.')}: ${issue.message}, got ${JSON.stringify(raft[String(issue.path[0])] ?? null)}`);
   }
-  const qluster = qlusterSettingsOf(parsed.data);
+  // Timing defaults follow the lease ttl as on the data nodes (set raft.node-timeout to pin them).
+  const bootstrapDcs = isObject(doc['bootstrap']) && isObject(doc['bootstrap']['dcs']) ? doc['bootstrap']['dcs'] : {};
+  const ttl = Number(doc['ttl'] ?? bootstrapDcs['ttl'] ?? DEFAULT_TIMING.ttl);
+  const qluster = qlusterSettingsOf(parsed.data, Number.isFinite(ttl) && ttl > 0 ? ttl : DEFAULT_TIMING.ttl);
   const join = parsed.data.join === true;
   if (partners.length === 0 && !join) throw new Error('raft.partner_addrs: an arbiter needs the data nodes\' Raft addresses (or raft.join: true)');
   // The same rules as at config load (heartbeat < node-timeout, replication-factor...): fail here, naming the key.

@@ -5,13 +5,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ConfChange, NodeId } from './core/index.js';
-import type { KvCommand, KvResult, RangeReply } from './kv/index.js';
+import type { KvCommand, KvResult, RangeReply, TxnRequest } from './kv/index.js';
 import { NoLeaderError } from './node-support.js';
 
 /** A request carried out by the leader: here when this node leads, else forwarded over the RPC channel. */
 export type LeaderOp =
   | { kind: 'propose'; cmd: KvCommand }
   | { kind: 'read'; target: { key: string } | { prefix: string } }
+  | { kind: 'readTxn'; request: TxnRequest }
+  | { kind: 'keepalive'; id: number }
   | { kind: 'conf'; change: ConfChange }
   | { kind: 'transfer'; target: NodeId };
 

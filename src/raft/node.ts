@@ -28,7 +28,7 @@ import { NoticeLinks, RaftRemovedError, removedText } from './removal.js';
 import { DiskStorage } from './storage/index.js';
 import { TcpTransport, type PeerAddress } from './transport/index.js';
 import {
-  encodeCommand, KvStateMachine, LeaseClock,
+  encodeCommand, isReadOnlyTxn, KvStateMachine, LeaseClock,
   type KvClientOps, type KvCommand, type KvErrorResult, type KvResult, type LeaseGrantResult, type LeaseKeepAliveResult,
   type LeaseRevokeResult, type RangeReply, type TxnRequest, type TxnResult, type WatchResult,
 } from './kv/index.js';
@@ -363,17 +363,55 @@ export class RaftNode implements KvClientOps {
       if (!r.started) return { refused: r.detail };
       return { kind: 'skipped', index: 0, revision: this.kv.revision };
     }
+    if (op.kind === 'read') {
+      await this.confirmRead();
+      return this.kv.range(op.target);
+    }
+    if (op.kind === 'readTxn') {
+      await this.confirmRead();
+      return this.kv.readTxn(op.request);
+    }
+    if (op.kind === 'keepalive') {
+      await this.confirmRead();
+      return this.renewLease(op.id);
+    }
+    throw new TypeError(`unknown leader operation ${JSON.stringify((op as { kind?: unknown }).kind)}`);
+  }
+
+  /**
+   * Read-index: resolves once a quorum confirmed this node still leads (after the call) and every
+   * entry committed before it is applied here. The core answers only after the leader committed an
+   * entry of its own term, so by then every entry of earlier terms is applied too.
+   */
+  private async confirmRead(): Promise<void> {
     const ctx = `${this.o.id}#${++this.readSeq}`;
     const answered = this.state.awaitReadIndex(ctx);
     this.raw.readIndex(ctx);
     this.loop.kick();
     await this.state.appliedUpTo(await answered);
-    return this.kv.range(op.target);
+  }
+
+  /**
+   * A keep-alive without a log entry, after confirmRead. Safe because only the leader's clock
+   * expires leases and a new leader restarts every lease at now + ttl + election timeout: the
+   * holder's deadline (measured from before its request, which precedes the confirmation) ends
+   * before either clock could expire the lease. A lease past its deadline here is not renewed.
+   */
+  private renewLease(id: number): LeaseKeepAliveResult {
+    if (!this.isLeader) throw new NoLeaderError('leadership changed while confirming a lease keep-alive');
+    const lease = this.kv.lease(id);
+    const revision = this.kv.revision;
+    if (lease === null || !this.leases.renew(id, performance.now())) {
+      return { kind: 'leaseKeepAlive', id, found: false, ttlMs: 0, renewedIndex: 0, revision };
+    }
+    return { kind: 'leaseKeepAlive', id, found: true, ttlMs: lease.ttlMs, renewedIndex: lease.renewedIndex, revision };
   }
 
   // --- KvClientOps ---
 
   txn(request: TxnRequest): Promise<TxnResult | KvErrorResult> {
+    // A transaction that only compares and reads changes nothing: a read-index, not a log entry.
+    if (isReadOnlyTxn(request)) return this.onLeader({ kind: 'readTxn', request });
     return this.onLeader({ kind: 'propose', cmd: { kind: 'txn', ...request } });
   }
   range(target: { readonly key: string } | { readonly prefix: string }): Promise<RangeReply> {
@@ -383,7 +421,7 @@ export class RaftNode implements KvClientOps {
     return this.onLeader({ kind: 'propose', cmd: { kind: 'leaseGrant', ttlMs } });
   }
   leaseKeepAlive(id: number): Promise<LeaseKeepAliveResult> {
-    return this.onLeader({ kind: 'propose', cmd: { kind: 'leaseKeepAlive', id } });
+    return this.onLeader({ kind: 'keepalive', id });
   }
   leaseRevoke(id: number): Promise<LeaseRevokeResult> {
     return this.onLeader({ kind: 'propose', cmd: { kind: 'leaseRevoke', id } });

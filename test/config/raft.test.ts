@@ -45,16 +45,38 @@ describe('raft: QLUSTER settings at config load', () => {
     }, (c) => { c.bootstrap.dcs.ttl = 30; });
     assert.deepEqual(r.errors, []);
     assert.deepEqual(r.warnings, []);
-    assert.deepEqual(qlusterSettingsOf(r.config!.raft!), {
+    assert.deepEqual(qlusterSettingsOf(r.config!.raft!, 30), {
       nodeTimeoutMs: 2000, heartbeatIntervalMs: 200, preVotingTimeoutMs: 1000, leaderVotingTimeoutMs: 1500,
       replicationRetryIntervalMs: 300, helloRetryIntervalMs: 1000, quorumReplication: false, replicationFactor: 3,
       autoremoveEnabled: true, autoremoveMinimum: 3, removeIntervalMs: 60_000,
     });
-    const defaults = qlusterSettingsOf(check({}).config!.raft!);
+    const defaults = qlusterSettingsOf(check({}).config!.raft!, 10);
     assert.equal(defaults.nodeTimeoutMs, 1000);
     assert.equal(defaults.heartbeatIntervalMs, 250);
     assert.equal(defaults.preVotingTimeoutMs, 1000, 'the vote timeouts default to node-timeout');
     assert.equal(defaults.autoremoveEnabled, false);
+  });
+
+  test('unset timings follow the lease ttl: node-timeout a tenth of it within 1-5 s, the heartbeat a quarter of node-timeout', () => {
+    const raft = check({}).config!.raft!;
+    assert.deepEqual([5, 10, 20, 30, 60, 3600].map((ttl) => qlusterSettingsOf(raft, ttl).nodeTimeoutMs), [1000, 1000, 2000, 3000, 5000, 5000]);
+    const at30 = qlusterSettingsOf(raft, 30);
+    assert.equal(at30.heartbeatIntervalMs, 750);
+    assert.equal(at30.leaderVotingTimeoutMs, 3000);
+    assert.equal(at30.replicationRetryIntervalMs, 1500, 'two heartbeats');
+    const pinned = qlusterSettingsOf(check({ 'node-timeout': '2s' }).config!.raft!, 30);
+    assert.deepEqual([pinned.nodeTimeoutMs, pinned.heartbeatIntervalMs], [2000, 500], 'a set node-timeout wins; the heartbeat follows it');
+    const both = qlusterSettingsOf(check({ 'heartbeat-interval': '100ms' }).config!.raft!, 30);
+    assert.deepEqual([both.nodeTimeoutMs, both.heartbeatIntervalMs], [3000, 100]);
+  });
+
+  test('with timings unset, every accepted ttl passes the lease rule (ttl >= 1.5 x node-timeout)', () => {
+    for (const ttl of [5, 7, 20, 30, 45, 300]) {
+      const r = check({}, (c) => { c.bootstrap.dcs.ttl = ttl; });
+      assert.deepEqual(r.errors.filter((e) => /node-timeout|heartbeat/.test(e.message)), [], `ttl ${ttl}`);
+    }
+    // A heartbeat that the ttl-derived node-timeout does not exceed is still named.
+    assert.match(at(check({ 'heartbeat-interval': '2s' }, (c) => { c.bootstrap.dcs.ttl = 10; }).errors, 'raft.heartbeat-interval').message, /shorter than raft.node-timeout \(1000 ms\)/);
   });
 
   test('a bad duration names the key, the value and what was expected', () => {
@@ -90,7 +112,7 @@ describe('raft: QLUSTER settings at config load', () => {
   });
 
   test('autoremove settings are checked when enabled', () => {
-    const r = check({ 'autoremove-enabled': true, 'remove-interval': '500ms' });
+    const r = check({ 'autoremove-enabled': true, 'remove-interval': '500ms', 'node-timeout': '1s' });
     assert.match(at(r.errors, 'raft.remove-interval').message, /500 ms is shorter than raft.node-timeout \(1000 ms\)/);
   });
 

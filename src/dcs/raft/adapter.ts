@@ -23,6 +23,13 @@ import type {
 
 const WAKE_KEYS = new Set([K.LEADER, K.CONFIG, K.FAILOVER, K.SYNC, K.INITIALIZE, K.HISTORY]);
 
+/**
+ * A keep-alive confirmed less than this long ago is not repeated: the primary's cycle renews its
+ * one lease for the leader key and again for its member key, a few milliseconds apart. Skipping
+ * the second keeps the older confirmation time, so the local deadline only gets earlier.
+ */
+const KEEPALIVE_REUSE_MS = 1000;
+
 export interface RaftDcsOptions extends DcsOptions {
   readonly onDataWarning?: (key: string, problem: string) => void;
   /** Called by close() (e.g. to stop the embedded node); the adapter does not own the node otherwise. */
@@ -80,6 +87,7 @@ export class RaftDcs implements Dcs {
     if (!this.leaseId) return false;
     const id = this.leaseId;
     const sent = performance.now();
+    if (this.confirmedAt !== null && sent - this.confirmedAt < KEEPALIVE_REUSE_MS) return true;
     const r = await this.call('lease keepalive', () => this.kv.leaseKeepAlive(id));
     if (!r.found) { if (this.leaseId === id) this.leaseId = 0; return false; }
     this.confirmedAt = Math.max(this.confirmedAt ?? 0, sent);

@@ -34,7 +34,7 @@ export interface EmbeddedRaftOptions extends DcsOptions {
 export function openEmbeddedRaft(config: Config, o: EmbeddedRaftOptions): RaftDcs {
   const r = config.raft!;
   if (!r.self_addr) throw new Error('raft.self_addr: required: this node\'s Raft address "host:port"');
-  const settings = qlusterSettingsOf(r);
+  const settings = qlusterSettingsOf(r, o.ttlSeconds);
   const ttlError = validateLeaseTtl(o.ttlSeconds * 1000, settings.nodeTimeoutMs);
   if (ttlError) throw new Error(ttlError.message);
   const voters = foundingVoters(r);

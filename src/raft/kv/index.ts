@@ -4,6 +4,7 @@ export type { KvListener, KvStateMachineOptions } from './state-machine.js';
 export { decodeCommand, encodeCommand, KvCommandError } from './commands.js';
 export type { DecodedCommand } from './commands.js';
 export { KvSnapshotError } from './snapshot.js';
+export { isReadOnlyTxn } from './txn.js';
 export { DEFAULT_HISTORY_EVENTS } from './history.js';
 export { LeaseClock, LeaseTtlError, validateLeaseTtl } from './lease-clock.js';
 export type { LeaseClockOptions } from './lease-clock.js';

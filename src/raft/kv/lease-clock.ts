@@ -7,7 +7,8 @@
  *   ever expired late, never early (the extra election timeout covers the time clients needed to
  *   find the new leader). On losing leadership: `demote()`; followers track nothing.
  * - after applying each entry: `observe(result, now)`, which tracks grants, extends on keep-alives
- *   (to now + ttl) and forgets revoked leases.
+ *   (to now + ttl) and forgets revoked leases. Clients' keep-alives normally never reach the log:
+ *   the driver confirms its leadership with a read-index and calls `renew(id, now)`.
  * - on a timer (see `nextDeadlineMs`): `expired(now)`, then propose `revokeCommand(id)` per id. That
  *   revoke is guarded by the lease's last renewal index, so a keep-alive that reaches the log
  *   before it cancels it (the client was told its lease lives on, so it must).
@@ -105,6 +106,21 @@ export class LeaseClock {
     lease.deadlineMs = nowMs + lease.ttlMs;
     lease.renewedIndex = renewedIndex;
     lease.reportedAtMs = null;
+    return true;
+  }
+
+  /**
+   * A keep-alive the leader serves without a log entry (etcd's lessor does the same), after a
+   * read-index confirmed it still leads and has applied every entry of earlier terms: the lease
+   * lives until now + ttl. Refused (false) on a follower, for an untracked lease, and for one already
+   * past its deadline or awaiting its revoke: a lease this leader judged expired is never renewed,
+   * so no revoke it proposed can delete a lease whose holder was told it lives on.
+   */
+  renew(id: number, nowMs: number): boolean {
+    if (!this.leader) return false;
+    const lease = this.tracked.get(id);
+    if (!lease || lease.reportedAtMs !== null || lease.deadlineMs <= nowMs) return false;
+    lease.deadlineMs = nowMs + lease.ttlMs;
     return true;
   }
 

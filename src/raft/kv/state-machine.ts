@@ -15,9 +15,9 @@ import { decodeCommand } from './commands.js';
 import { DEFAULT_HISTORY_EVENTS, EventHistory } from './history.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { KvStore, type RangeTarget } from './store.js';
-import { runTxn } from './txn.js';
+import { evaluateReadOnlyTxn, runTxn } from './txn.js';
 import type {
-  AppliedChange, KeyValue, KvCommand, KvEvent, KvResult, LeaseInfo, RangeReply, WatchResult,
+  AppliedChange, KeyValue, KvCommand, KvEvent, KvResult, LeaseInfo, RangeReply, TxnRequest, TxnResult, WatchResult,
 } from './types.js';
 
 export interface KvStateMachineOptions {
@@ -187,6 +187,14 @@ export class KvStateMachine {
   /** The oldest revision one may still watch after. */
   get compactRevision(): number {
     return this.history.compactedThrough;
+  }
+
+  /**
+   * A transaction that only reads (`isReadOnlyTxn`), answered from the applied state without a log
+   * entry. Linearizable only behind a read-index, like `range`.
+   */
+  readTxn(request: TxnRequest): TxnResult {
+    return evaluateReadOnlyTxn(this.store, request);
   }
 
   lease(id: number): LeaseInfo | null {

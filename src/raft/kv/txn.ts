@@ -86,3 +86,21 @@ export function runTxn(store: KvStore, request: TxnRequest): TxnOutcome {
   const events = batch.end();
   return { result: { kind: 'txn', succeeded, revision: store.revision, responses }, events };
 }
+
+/** Whether `request` only reads (both branches hold nothing but range ops): it needs no log entry. */
+export function isReadOnlyTxn(request: TxnRequest): boolean {
+  return request.success.every((op) => op.kind === 'range') && request.failure.every((op) => op.kind === 'range');
+}
+
+/**
+ * Evaluates a read-only transaction (`isReadOnlyTxn`) against `store` without changing it: the same
+ * answer `runTxn` would give, since a batch with no writes changes neither keys nor revision.
+ */
+export function evaluateReadOnlyTxn(store: KvStore, request: TxnRequest): TxnResult {
+  const succeeded = request.compare.every((c) => compareHolds(store, c));
+  const responses = (succeeded ? request.success : request.failure).map((op): OpResponse => {
+    if (op.kind !== 'range') throw new TypeError(`read-only transaction holds a ${op.kind} op`);
+    return { kind: 'range', kvs: store.range(op) };
+  });
+  return { kind: 'txn', succeeded, revision: store.revision, responses };
+}

@@ -53,6 +53,30 @@ describe('LeaseClock', () => {
     assert.equal(c.nextDeadlineMs(), null);
   });
 
+  test('renew (a keep-alive without a log entry) extends a live lease to now + ttl, on the leader only', () => {
+    const c = new LeaseClock({ electionTimeoutMs: ELECTION_MS });
+    c.promote([], 0);
+    c.granted(1, 10_000, 1, 0);
+    assert.equal(c.renew(1, 9_000), true);
+    assert.equal(c.remainingMs(1, 9_000), 10_000);
+    assert.deepEqual(c.expired(18_999), []);
+    assert.deepEqual(c.expired(19_000), [1]);
+    assert.equal(c.renew(2, 9_000), false, 'an unknown lease is not renewed');
+    c.demote();
+    assert.equal(c.renew(1, 9_000), false, 'a follower renews nothing');
+  });
+
+  test('renew refuses a lease past its deadline or awaiting its revoke, so a revoke in flight never deletes a renewed lease', () => {
+    const c = new LeaseClock({ electionTimeoutMs: ELECTION_MS, revokeRetryMs: 1_000 });
+    c.promote([], 0);
+    c.granted(1, 1_000, 1, 0);
+    c.granted(2, 1_000, 2, 0);
+    assert.equal(c.renew(1, 1_000), false, 'deadline reached: expired, even before it was reported');
+    assert.deepEqual(c.expired(1_000), [1, 2]);
+    assert.equal(c.renew(2, 999), false, 'reported (revoke proposed): refused even at an earlier clock reading');
+    assert.deepEqual(c.expired(2_000), [1, 2], 'still due: renew did not bring them back');
+  });
+
   test('a keep-alive extends the deadline to now + ttl', () => {
     const c = new LeaseClock({ electionTimeoutMs: ELECTION_MS });
     c.promote([], 0);
