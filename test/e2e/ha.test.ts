@@ -203,8 +203,15 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
     for (const r of replicasOf(victim)) {
       await waitFor(`row replicated to ${r.name}`, async () => (await r.query('SELECT 1 FROM writes WHERE id = -1')).length === 1, 10_000)
         .catch(async (e: unknown) => {
-          const rx = await r.query('SELECT status, sender_port, slot_name FROM pg_stat_wal_receiver').catch((q: unknown) => String(q));
-          console.log(`${r.name} wal receiver: ${JSON.stringify(rx)}\n${c.dumpLogs(60)}`);
+          // Every node's view: the primary's walsenders and slots, each standby's receiver and replay point.
+          for (const n of c.nodes) {
+            const rx = await n.query(`SELECT pg_is_in_recovery() AS rec, pg_last_wal_receive_lsn()::text AS received, pg_last_wal_replay_lsn()::text AS replayed,
+              (SELECT json_agg(json_build_object('status', status, 'tli', received_tli, 'flushed', flushed_lsn::text, 'port', sender_port, 'slot', slot_name)) FROM pg_stat_wal_receiver) AS receiver,
+              (SELECT json_agg(json_build_object('app', application_name, 'state', state, 'sent', sent_lsn::text)) FROM pg_stat_replication) AS senders,
+              (SELECT json_agg(json_build_object('slot', slot_name, 'active', active, 'restart', restart_lsn::text)) FROM pg_replication_slots) AS slots`).catch((q: unknown) => String(q));
+            console.log(`${n.name}${n === victim ? ' (primary)' : ''}: ${JSON.stringify(rx)}`);
+          }
+          console.log(`${c.dumpLogs(60)}\n${c.dumpServerLogs(40)}`);
           throw e;
         });
     }
@@ -251,7 +258,7 @@ describe('HA end to end (etcd, 3 agents)', { timeout: 600_000 }, () => {
       await c.etcd.restart();
     }
     const t1 = performance.now();
-    primary = await c.waitForPrimary(60_000);
+    primary = await c.waitForPrimary(60_000).catch((e: unknown) => { console.log(`${c.dumpLogs(60)}\n${c.dumpServerLogs(30)}`); throw e; });
     await waitFor('writable after etcd restart', async () => primary.writable(), 30_000);
     measured('etcd restarted: primary writable again after', performance.now() - t1);
     await c.waitForReplicas(2, 60_000);

@@ -331,7 +331,7 @@ export class LocalCluster {
     } catch (e) {
       // In the error itself rather than on stdout: CI shows the failing tests' errors at the end
       // of a long run, and the cause of a bootstrap that never became healthy is in these lines.
-      const logs = this.dumpLogs(40);
+      const logs = `${this.dumpLogs(40)}\nPostgreSQL server log tails:\n${this.dumpServerLogs(20)}`;
       if (e instanceof Error) e.message += `\nagents' log tails:\n${logs}`;
       else console.log(logs);
       throw e;
@@ -356,6 +356,19 @@ export class LocalCluster {
   /** Print agents' logs (on failure). */
   dumpLogs(tailLines = 60): string {
     return this.nodes.map((n) => `---- ${n.name} ----\n${n.log().split('\n').slice(-tailLines).join('\n')}`).join('\n');
+  }
+
+  /**
+   * The tails of the nodes' PostgreSQL server logs (pg_ctl -l, beside each data directory). Why a
+   * standby does not stream (a timeline it cannot follow, a missing slot, a refused connection) is
+   * only written there, and destroy() removes the files.
+   */
+  dumpServerLogs(tailLines = 30): string {
+    return this.nodes.map((n) => {
+      let text: string;
+      try { text = readFileSync(`${n.dataDir}.log`, 'utf8'); } catch (e) { text = `(no server log: ${(e as Error).message})`; }
+      return `---- ${n.name} PostgreSQL ----\n${text.split('\n').slice(-tailLines).join('\n')}`;
+    }).join('\n');
   }
 
   async destroy(): Promise<void> {
