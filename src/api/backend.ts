@@ -100,6 +100,11 @@ export interface ApiBackend {
   readonly name: string;
   readonly scope: string;
   status(): NodeStatus;
+  /**
+   * status() with PostgreSQL probed now (GET /patroni): candidates in a leader race compare WAL
+   * positions through it. Optional: status() is used without it.
+   */
+  liveStatus?(): Promise<NodeStatus>;
   health(): HealthFacts;
   /** Fresh read of the cluster (rejects with DcsUnavailableError). */
   cluster(): Promise<ClusterView>;

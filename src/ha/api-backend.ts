@@ -15,6 +15,7 @@ import { parseDynamicConfig } from '../config/index.js';
 import { clusterLastLsn, type ClusterView } from '../dcs/types.js';
 import type { DecisionLogEntry } from './decision-log.js';
 import { VERSION } from '../version.js';
+import type { PgProbe } from '../postgres/types.js';
 import type { Agent } from './agent.js';
 import { errText } from './executor.js';
 import { pgRole } from './facts.js';
@@ -32,8 +33,24 @@ export class AgentApi implements ApiBackend {
   get scope(): string { return this.agent.config.scope; }
 
   status(): NodeStatus {
+    return this.statusOf(this.agent.probe);
+  }
+
+  /**
+   * status() with PostgreSQL probed now instead of at the last cycle, as Patroni's GET /patroni
+   * queries the server. A candidate in a leader race reads every peer's WAL position here: a
+   * position up to loop_wait old could let a less advanced replica think it is the healthiest and
+   * win, losing more WAL than needed and leaving the more advanced one to be rewound.
+   */
+  async liveStatus(): Promise<NodeStatus> {
+    const cached = this.agent.probe;
+    if (!cached?.running) return this.status();
+    const fresh = await this.agent.pg.probe().catch(() => null);
+    return this.statusOf(fresh?.running ? fresh : cached);
+  }
+
+  private statusOf(p: PgProbe | null): NodeStatus {
     const a = this.agent;
-    const p = a.probe;
     const base = { patroni: { version: VERSION, scope: this.scope, name: this.name } };
     if (!p) return { ...base, state: 'unknown', role: 'uninitialized' };
     const role = pgRole(p);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { clusterSummary } from '../../src/api/cluster-json.js';
 import { renderMetrics, versionNumber } from '../../src/api/metrics.js';
 import { EMPTY_CLUSTER, type ClusterView, type Member, type MemberData } from '../../src/dcs/types.js';
+import type { NodeStatus } from '../../src/api/backend.js';
 import { send, startFake } from './client.js';
 import { FakeBackend, REPLICA_FACTS } from './fake-backend.js';
 
@@ -68,6 +69,22 @@ describe('informational endpoints', () => {
     }
     assert.deepEqual(body['patroni'], { version: '0.1.0', scope: 'demo', name: 'node1' });
     assert.deepEqual(Object.keys(body['xlog'] as object).sort(), ['paused', 'received_location', 'replayed_location', 'replayed_timestamp']);
+  });
+
+  test('/patroni answers from a live probe when the backend has one; health checks keep the cached status', async () => {
+    const { backend, port } = await startFake();
+    backend.facts = REPLICA_FACTS;
+    let probes = 0;
+    (backend as { liveStatus?: () => Promise<NodeStatus> }).liveStatus = async () => {
+      probes++;
+      return { ...backend.status(), xlog: { received_location: 9999, replayed_location: 9000, replayed_timestamp: null, paused: false } };
+    };
+    const body = (await send(port, 'GET', '/patroni')).json() as { xlog: { received_location: number } };
+    assert.equal(body.xlog.received_location, 9999);
+    assert.equal(probes, 1);
+    const health = (await send(port, 'GET', '/replica')).json() as { xlog: { received_location: number } };
+    assert.equal(health.xlog.received_location, 1200, 'a load balancer check costs no query');
+    assert.equal(probes, 1);
   });
 
   test('/cluster, /history, /failsafe, /config, /history/decisions and /jobs', async () => {

@@ -30,6 +30,19 @@ describe('HA end to end on the built-in Raft DCS (3 agents, no etcd)', { timeout
     await primary.query('INSERT INTO t VALUES (1)');
   });
 
+  test('GET /patroni on a replica reports the WAL it has received now, not at its last HA cycle', async () => {
+    const replica = c.nodes.find((n) => n !== primary)!;
+    await primary.query('CREATE TABLE IF NOT EXISTS wal_probe AS SELECT generate_series(1, 1000) AS id');
+    const lsn = (await primary.query<{ lsn: string }>("SELECT pg_current_wal_flush_lsn() - '0/0' AS lsn"))[0]!.lsn;
+    await waitFor('the replica to receive the insert', async () => {
+      const got = (await replica.query<{ got: string | null }>("SELECT pg_last_wal_receive_lsn() - '0/0' AS got"))[0]!.got;
+      return Number(got) >= Number(lsn);
+    }, 10_000, 10);
+    // Candidates in a leader race compare these positions: a loop_wait-old one could crown a laggard.
+    const st = (await replica.api('/patroni')).body as { xlog?: { received_location?: number } };
+    assert.ok((st.xlog?.received_location ?? 0) >= Number(lsn), `received_location ${st.xlog?.received_location} < ${lsn}`);
+  });
+
   test('graceful stop of the primary: a replica is writable quickly', async () => {
     const old = primary;
     const wasRaftLeader = (await raftLeaderNode(c)) === old;

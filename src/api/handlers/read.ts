@@ -18,7 +18,7 @@ function healthHandler(path: string): Handler {
   };
 }
 
-const patroni: Handler = (_req, { backend }) => ({ status: 200, json: backend.status() });
+const patroni: Handler = async (_req, { backend }) => ({ status: 200, json: backend.liveStatus ? await backend.liveStatus() : backend.status() });
 
 const cluster: Handler = async (_req, { backend }) => {
   const view = await backend.cluster(); // DcsUnavailableError -> 503 in server.ts
