@@ -101,6 +101,9 @@ export class Agent {
   /** A restart scheduled with POST /restart {schedule} (api-backend.ts runs it), published in our member record. */
   scheduledRestart: Readonly<Record<string, unknown>> | null = null;
 
+  /** What this.eff was derived from (see cycle). */
+  private effSource: { config: Config | null; version: string | null } = { config: null, version: null };
+
   constructor(d: AgentDeps) {
     this.config = d.config;
     this.dcs = d.dcs;
@@ -305,8 +308,14 @@ export class Agent {
 
   private async cycle(): Promise<void> {
     const view = await this.readCluster();
-    this.eff = effective(this.config, view.config?.value ?? null);
-    this.settings = haSettings(this.eff);
+    // Re-derived only when the local config (reload) or the stored /config (its version) changed:
+    // validating the dynamic config every cycle was a visible share of an idle agent's work.
+    const source = { config: this.config, version: view.config?.version ?? null };
+    if (source.config !== this.effSource.config || source.version !== this.effSource.version) {
+      this.eff = effective(this.config, view.config?.value ?? null);
+      this.settings = haSettings(this.eff);
+      this.effSource = source;
+    }
     const probe = await this.pg.probe();
     this.probe = probe;
     this.trackCrash(probe);
