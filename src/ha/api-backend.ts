@@ -22,6 +22,9 @@ import { pgRole } from './facts.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long GET /patroni waits for its live probe before answering from the cycle's. */
+const LIVE_PROBE_MS = 1000;
+
 export class AgentApi implements ApiBackend {
   private readonly jobList: Job[] = [];
   private restartTimer: NodeJS.Timeout | null = null;
@@ -45,7 +48,12 @@ export class AgentApi implements ApiBackend {
   async liveStatus(): Promise<NodeStatus> {
     const cached = this.agent.probe;
     if (!cached?.running) return this.status();
-    const fresh = await this.agent.pg.probe().catch(() => null);
+    // Bounded well inside the caller's 2 s: a slow server answers with the cycle's probe rather
+    // than not at all (a candidate counts a peer that does not answer as absent).
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), LIVE_PROBE_MS); });
+    const fresh = await Promise.race([this.agent.pg.probe().catch(() => null), late]);
+    clearTimeout(timer);
     return this.statusOf(fresh?.running ? fresh : cached);
   }
 
