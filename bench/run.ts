@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: benchmarks, not tests. Prints a table and writes bench/results/*.json.
- * BENCH=name runs one (dcs-latency, raft-storage, raft-latency, failover; see failover.ts for its own variables).
+ * BENCH=name runs one (dcs-latency, raft-storage, raft-latency, raft-idle, failover; see failover.ts and
+ * raft-idle.ts for their own variables).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchDcsLatency } from './dcs-latency.js';
 import { benchFailover } from './failover.js';
 import { idleRows, summarise } from './failover-report.js';
 import { benchRaftClientLatency, compareWithEtcd } from './raft-client-latency.js';
+import { benchRaftIdle } from './raft-idle.js';
 import { benchRaftStorage } from './raft-storage.js';
 import { checkSvg } from './timeline-svg.js';
 
@@ -50,6 +52,12 @@ async function main(): Promise<void> {
     console.table(rows);
     for (const line of compareWithEtcd(rows)) console.log(line);
     writeFileSync('bench/results/raft-latency.json', JSON.stringify({ at: new Date().toISOString(), rows }, null, 2));
+  }
+  if (which === 'all' || which === 'raft-idle') {
+    const r = await benchRaftIdle();
+    console.log(`\nIdle footprint, built-in Raft DCS (ttl 30, loop_wait 10; raft timings from ttl), over ${r.seconds} s after ${r.settleSeconds} s quiet; target 0.1 CPU-s/min and 42.6 MiB per agent`);
+    console.table(r.rows);
+    writeFileSync('bench/results/raft-idle.json', JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2));
   }
   if (which === 'all' || which === 'failover') await failover();
 }

@@ -1,0 +1,57 @@
+/**
+ * Idle footprint in QLUSTER mode (`BENCH=raft-idle npm run bench`): three agents on the built-in
+ * Raft store with real PostgreSQL, Patroni's default timing (ttl 30, loop_wait 10, retry_timeout 10)
+ * and the raft timings those imply, left quiet; then each agent's CPU and memory as in the etcd
+ * profile (footprint.ts). Each agent here is also a Raft server, so the figure includes what etcd
+ * costs in the other mode. Issue 4's target: 0.1 CPU-s/min and 42.6 MiB per agent.
+ *
+ * BENCH_IDLE_S (default 60) is the measured interval; BENCH_SETTLE_S (default 40) the quiet time
+ * before it, so the WAL that bootstrap and the first checkpoint write has stopped moving.
+ */
+import { LocalCluster } from '../test/support/cluster.js';
+import { sleep } from '../test/support/ports.js';
+import { measureIdle, type NodeFootprint } from './footprint.js';
+
+export interface RaftIdleRow {
+  readonly node: string;
+  readonly raftRole: string;
+  readonly pgRole: string;
+  readonly agentCpuSecPerMin: number;
+  readonly agentRssMiB: number;
+  readonly agentRssAnonMiB: number;
+  readonly fenceCpuSecPerMin: number | null;
+  readonly fenceRssMiB: number | null;
+}
+
+function seconds(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a positive number of seconds, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+export async function benchRaftIdle(): Promise<{ seconds: number; settleSeconds: number; rows: RaftIdleRow[] }> {
+  const idleS = seconds('BENCH_IDLE_S', 60);
+  const settleS = seconds('BENCH_SETTLE_S', 40);
+  const cluster = await LocalCluster.create({ nodes: 3, ttl: 30, loopWait: 10, retryTimeout: 10, dcsKind: 'raft', scope: 'bench-raft-idle' });
+  try {
+    cluster.startAll();
+    await cluster.waitForHealthy(2);
+    await sleep(settleS * 1000);
+    const idle = await measureIdle(cluster, [], idleS);
+    const rows = await Promise.all(cluster.nodes.map(async (n, i): Promise<RaftIdleRow> => {
+      const f = idle.nodes[i] as NodeFootprint;
+      const raft = (await n.api('/raft').catch(() => ({ body: {} }))).body as { role?: string };
+      const primary = (await n.status('/primary')) === 200;
+      return {
+        node: n.name, raftRole: raft.role ?? '?', pgRole: primary ? 'primary' : 'replica',
+        agentCpuSecPerMin: f.agentCpuSecPerMin, agentRssMiB: f.agentRssMiB, agentRssAnonMiB: f.agentRssAnonMiB,
+        fenceCpuSecPerMin: f.fenceCpuSecPerMin, fenceRssMiB: f.fenceRssMiB,
+      };
+    }));
+    return { seconds: idleS, settleSeconds: settleS, rows };
+  } finally {
+    await cluster.destroy();
+  }
+}
