@@ -18,7 +18,7 @@ import { VERSION } from '../version.js';
 import type { PgProbe } from '../postgres/types.js';
 import type { Agent } from './agent.js';
 import { errText } from './executor.js';
-import { pgRole } from './facts.js';
+import { pgRole, replicationState } from './facts.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -73,7 +73,7 @@ export class AgentApi implements ApiBackend {
         ? { received_location: p.receivedLsn ?? 0, replayed_location: p.replayedLsn ?? 0, replayed_timestamp: null, paused: false }
         : { location: p.walPosition ?? 0 } } : {}),
       ...(p.timeline !== null ? { timeline: p.timeline } : {}),
-      ...(p.running && p.inRecovery && p.following ? { replication_state: 'streaming' } : {}),
+      ...replicationState(p),
       ...(p.running && !p.inRecovery ? { replication: p.replication.map((r) => ({ application_name: r.applicationName, state: r.state ?? '', sync_state: r.syncState ?? '' })) } : {}),
       ...(a.settings.pause ? { pause: true } : {}),
       ...(view && view.leader === null ? { cluster_unlocked: true } : {}),

@@ -92,9 +92,19 @@ export function memberRecord(i: MemberInputs): MemberData {
     version: i.version,
     ...(p.running && p.walPosition !== null ? { xlog_location: p.walPosition } : {}),
     ...(p.running && p.timeline !== null ? { timeline: p.timeline } : {}),
-    ...(p.running && p.inRecovery && p.following ? { replication_state: 'streaming' } : {}),
+    ...replicationState(p),
     ...(Object.keys(tags).length ? { tags: tags as MemberTags } : {}),
     ...(p.pendingRestart.length ? { pending_restart: true } : {}),
     ...(i.pause ? { pause: true } : {}),
   };
+}
+
+/**
+ * A standby's replication_state as Patroni (3.0.4+) reports it: 'streaming' only while its WAL
+ * receiver streams, else 'in archive recovery'. A primary has none. Having an upstream configured
+ * is not enough: a standby that cannot follow its upstream's timeline has one and streams nothing.
+ */
+export function replicationState(p: PgProbe): { replication_state?: string } {
+  if (!p.running || !p.inRecovery) return {};
+  return { replication_state: p.walReceiver === 'streaming' ? 'streaming' : 'in archive recovery' };
 }

@@ -23,6 +23,7 @@ const PROBE_SQL = `
     ${REPLICA_TLI_SQL} AS replica_tli,
     pg_catalog.pg_last_wal_receive_lsn()::text AS receive_lsn,
     pg_catalog.pg_last_wal_replay_lsn()::text AS replay_lsn,
+    (SELECT status FROM pg_catalog.pg_stat_wal_receiver LIMIT 1) AS receiver,
     current_setting('server_version_num')::int AS version,
     pg_catalog.pg_postmaster_start_time() AS started,
     (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) AS sysid,
@@ -34,7 +35,7 @@ const PROBE_SQL = `
 const EMPTY: PgProbe = {
   dataDir: 'empty', sysid: null, postmasterPid: null, running: false, inRecovery: false, timeline: null,
   walPosition: null, receivedLsn: null, replayedLsn: null, controlState: null, standbySignal: false,
-  following: null, replication: [], serverVersion: null, postmasterStartTime: null, pendingRestart: [],
+  following: null, walReceiver: null, replication: [], serverVersion: null, postmasterStartTime: null, pendingRestart: [],
 };
 
 interface ReplJson { name: string; state: string | null; sync: string | null; flush: string | null; replay: string | null }
@@ -69,6 +70,7 @@ async function liveFacts(ctx: PgContext, budgetMs: number): Promise<Partial<PgPr
     walPosition: rec ? maxOrNull(received, replayed) : parseLsnOrNull(r['flush_lsn'] as string | null),
     receivedLsn: received,
     replayedLsn: replayed,
+    walReceiver: typeof r['receiver'] === 'string' ? r['receiver'] : null,
     serverVersion: Number(r['version']),
     postmasterStartTime: started instanceof Date ? started.toISOString() : null,
     pendingRestart: Array.isArray(r['pending']) ? (r['pending'] as string[]) : [],

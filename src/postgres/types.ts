@@ -111,6 +111,11 @@ export interface PgProbe {
   readonly standbySignal: boolean;
   /** Upstream member name read back from our managed standby file (null: none configured). */
   readonly following: string | null;
+  /**
+   * pg_stat_wal_receiver.status while in recovery ('streaming', 'waiting', 'starting', ...); null
+   * when no WAL receiver runs (replaying from the archive, or nothing to connect to).
+   */
+  readonly walReceiver: string | null;
   readonly replication: readonly ReplicationRow[];
   /** server_version_num, e.g. 150018. */
   readonly serverVersion: number | null;

@@ -43,8 +43,10 @@ describe('replication, promotion and rewind (real PostgreSQL 15)', () => {
     assert.equal(pb.timeline, 1);
     assert.equal(pb.following, 'a');
     assert.equal(pb.standbySignal, true);
+    assert.equal(pb.walReceiver, 'streaming', 'the row arrived, so its WAL receiver streams');
     assert.equal(pb.sysid, (await a.probe()).sysid, 'a clone shares the system id');
     const pa = await a.probe();
+    assert.equal(pa.walReceiver, null, 'a primary runs no WAL receiver');
     assert.ok((pb.walPosition ?? 0) > 0 && (pb.walPosition ?? 0) <= (pa.walPosition ?? 0));
     const row = pa.replication.find((r) => r.applicationName === 'b');
     assert.equal(row?.state, 'streaming');
