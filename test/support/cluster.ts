@@ -308,13 +308,16 @@ export class LocalCluster {
       const seen: string[] = [];
       for (const n of this.nodes) {
         const st = await n.status('/replica');
-        seen.push(`${n.name} ${st}`);
-        if (st === 200) ok.push(n);
+        // /replica only says PostgreSQL runs in recovery; /patroni (probed live) says whether its
+        // WAL receiver streams. A fault injected before the replicas reconnect tests something else.
+        const state = st === 200 ? await n.api('/patroni').then((r) => (r.body as { replication_state?: string }).replication_state, () => undefined) : undefined;
+        seen.push(`${n.name} ${st}${state ? ` ${state}` : ''}`);
+        if (st === 200 && state === 'streaming') ok.push(n);
       }
       last = seen.join(', ');
       return ok.length >= count ? ok : null;
     }, timeoutMs, 200).catch((e: unknown) => {
-      if (e instanceof Error) e.message += ` (last GET /replica answers: ${last})`;
+      if (e instanceof Error) e.message += ` (last GET /replica answers and replication states: ${last})`;
       throw e;
     });
   }
