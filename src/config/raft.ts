@@ -171,7 +171,8 @@ export function checkRaftSection(raw: Readonly<Record<string, unknown>>): Proble
   if (typeErrors) return problems;
   const usedName = (key: QlusterKey) => (section[key] === undefined && section[snakeOf(key)] !== undefined ? snakeOf(key) : key);
   // Defaults follow the shortest ttl given, so that one passes the lease rule below by construction.
-  const ttls = leaseTtls(raw).map(([, ttl]) => ttl);
+  const given = leaseTtls(raw);
+  const ttls = given.map(([, ttl]) => ttl);
   const settings = settingsFrom(parsed, ttls.length > 0 ? Math.min(...ttls) : DEFAULT_TIMING.ttl);
   const join = section['join'] === true || section['join'] === 'true';
   const voters = foundingVoters(section);
@@ -180,7 +181,7 @@ export function checkRaftSection(raw: Readonly<Record<string, unknown>>): Proble
     const path = `raft.${usedName(issue.key)}`;
     problems.push({ path, value: issue.value, message: `${issue.message}${size !== null && /exceeds/.test(issue.message) ? ` (cluster size = self_addr + partner_addrs)` : ''}`, severity: 'error' });
   }
-  problems.push(...checkLeaseTtl(raw, settings.nodeTimeoutMs, usedName('node-timeout')));
+  problems.push(...checkLeaseTtl(given, settings.nodeTimeoutMs, usedName('node-timeout')));
   return problems;
 }
 
@@ -200,10 +201,10 @@ function leaseTtls(raw: Readonly<Record<string, unknown>>): Array<[string, numbe
   return given.length > 0 ? out : [['bootstrap.dcs.ttl (default)', DEFAULT_TIMING.ttl]];
 }
 
-/** The lease ttl (top-level ttl, bootstrap.dcs.ttl, else Patroni's default) against 1.5 x node-timeout. */
-function checkLeaseTtl(raw: Readonly<Record<string, unknown>>, nodeTimeoutMs: number, nodeTimeoutName: string): Problem[] {
+/** Each lease ttl from leaseTtls against 1.5 x node-timeout. */
+function checkLeaseTtl(ttls: ReadonlyArray<[string, number]>, nodeTimeoutMs: number, nodeTimeoutName: string): Problem[] {
   const problems: Problem[] = [];
-  for (const [path, ttl] of leaseTtls(raw)) {
+  for (const [path, ttl] of ttls) {
     if (validateLeaseTtl(ttl * 1000, nodeTimeoutMs) === null) continue;
     const minimum = Math.ceil((1.5 * nodeTimeoutMs) / 1000);
     problems.push({
