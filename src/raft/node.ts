@@ -239,9 +239,9 @@ export class RaftNode implements KvClientOps {
   /**
    * How long the driver sleeps between batches of ticks. The core still counts time in tickMs
    * ticks, but an idle node need not wake for each one (issue 4: an idle node woke 20 times a
-   * second). A leader wakes once per heartbeat interval, to send its heartbeats, and at its next
-   * lease deadline. A follower that hears its leader wakes only when its election timer would run
-   * out if nothing arrived meanwhile: the messages that do arrive are preceded by the ticks due
+   * second). A leader wakes when a heartbeat falls due to some peer (a heartbeat interval after
+   * it last sent that peer anything), and at its next lease deadline. A follower that hears its
+   * leader wakes only when its election timer would run out if nothing arrived meanwhile: the messages that do arrive are preceded by the ticks due
    * before them (catchUpTicks), so the timer is exact and the heartbeats themselves are the
    * follower's only wake-ups. A node without a leader (an election under way) wakes at every tick.
    */
@@ -250,6 +250,8 @@ export class RaftNode implements KvClientOps {
     if (core.role !== 'leader' && core.lead === null) return this.o.tickMs;
     let ms = this.o.heartbeatTicks * this.o.tickMs;
     if (core.role === 'leader') {
+      const hb = this.raw.ticksUntilHeartbeat();
+      if (hb !== null) ms = hb * this.o.tickMs;
       const lease = this.leases.nextDeadlineMs();
       if (lease !== null) ms = Math.min(ms, Math.max(1, lease - now + 1));
     } else {

@@ -123,6 +123,32 @@ describe('read index', () => {
     assert.ok(states.every(([, , index]) => index >= idx));
   });
 
+  test('a read-index round stands in for the next heartbeat: a peer gets one only after an interval with nothing from the leader', () => {
+    const c = cluster(3, { node: { heartbeatTicks: 4 } });
+    elect(c, 'n1');
+    c.ticks(8);
+    const sent = new Map<string, number>();
+    c.net.filter = (m: Message) => {
+      if (m.type === 'heartbeat' && m.from === 'n1') sent.set(m.to, (sent.get(m.to) ?? 0) + 1);
+      return false;
+    };
+    c.ticks(16);
+    assert.deepEqual([sent.get('n2'), sent.get('n3')], [4, 4], 'idle: one heartbeat per peer every 4 ticks');
+    sent.clear();
+    let answered = 0;
+    c.clients = { applied: () => {}, readState: () => void answered++ };
+    for (let i = 0; i < 8; i++) {
+      c.node('n1').raw!.readIndex(`r${i}`);
+      c.ticks(2);
+    }
+    c.ticks(1);
+    assert.equal(answered, 8, 'every read was answered');
+    assert.deepEqual([sent.get('n2'), sent.get('n3')], [8, 8], 'one heartbeat per read round and no periodic one on top');
+    sent.clear();
+    c.ticks(16);
+    assert.deepEqual([sent.get('n2'), sent.get('n3')], [4, 4], 'periodic heartbeats resume once the reads stop');
+  });
+
   test('a leader cut off from the majority never answers a read', () => {
     const c = cluster(3);
     elect(c, 'n1');

@@ -52,7 +52,6 @@ export class Raft {
   progress = new Map<NodeId, Progress>();
   votes = new Map<NodeId, boolean>();
   electionElapsed = 0;
-  heartbeatElapsed = 0;
   randomizedTimeout = 0;
   leadTransferee: NodeId | null = null;
   transferElapsed = 0;
@@ -86,6 +85,10 @@ export class Raft {
 
   send(m: Message): void {
     this.msgs.push(m);
+    if (this.role === 'leader') {
+      const pr = this.progress.get(m.to);
+      if (pr !== undefined) pr.idleTicks = 0;
+    }
   }
 
   voters(): readonly NodeId[] {
@@ -202,7 +205,6 @@ export class Raft {
     }
     this.lead = null;
     this.electionElapsed = 0;
-    this.heartbeatElapsed = 0;
     this.votes = new Map();
     this.leadTransferee = null;
     this.transferElapsed = 0;

@@ -206,6 +206,23 @@ export class RawNode {
     return Math.max(1, r.randomizedTimeout - r.electionElapsed);
   }
 
+  /**
+   * For a leader: the ticks until a heartbeat is due to some peer (at least 1), counted from the
+   * last message sent to each. A driver that sleeps between ticks wakes then. Null for a
+   * non-leader and for a leader without peers.
+   */
+  ticksUntilHeartbeat(): number | null {
+    const r = this.raft;
+    if (r.role !== 'leader') return null;
+    let min: number | null = null;
+    for (const [id, pr] of r.progress) {
+      if (id === r.id) continue;
+      const left = Math.max(1, r.cfg.heartbeatTicks - pr.idleTicks);
+      if (min === null || left < min) min = left;
+    }
+    return min;
+  }
+
   /** The cheap part of status(): no per-peer data. */
   basicStatus(): { readonly role: Role; readonly term: number; readonly lead: NodeId | null; readonly commit: number } {
     const r = this.raft;

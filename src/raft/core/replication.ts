@@ -39,7 +39,12 @@ export function bcastAppend(r: Raft): void {
 
 /** Heartbeats carry min(match, commit): a follower may only commit what it is known to hold. */
 export function bcastHeartbeat(r: Raft, ctx: string | null): void {
-  for (const id of r.peers()) {
+  sendHeartbeats(r, r.peers(), ctx);
+}
+
+/** Heartbeats to `ids` only (the leader's tick: the peers it sent nothing for an interval). */
+export function sendHeartbeats(r: Raft, ids: readonly NodeId[], ctx: string | null): void {
+  for (const id of ids) {
     const pr = r.progress.get(id)!;
     r.send({ from: r.id, to: id, term: r.term, type: 'heartbeat', commit: Math.min(pr.match, r.log.committed), ctx });
   }

@@ -5,7 +5,7 @@
 import { hasMajority } from '../quorum/quorum.js';
 import type { Raft } from './raft.js';
 import { handleReadIndex, releaseRead } from './read-index.js';
-import { bcastHeartbeat, handleAppendResp, maybeSendAppend, sendTimeoutNow } from './replication.js';
+import { handleAppendResp, maybeSendAppend, sendHeartbeats, sendTimeoutNow } from './replication.js';
 import type { Message, NodeId } from './types.js';
 
 export function stepLeader(r: Raft, m: Message): void {
@@ -55,8 +55,11 @@ export function startTransfer(r: Raft, target: NodeId): { started: boolean; deta
 
 export function tickLeader(r: Raft): void {
   r.electionElapsed++;
-  r.heartbeatElapsed++;
-  for (const id of r.peers()) retryStalled(r, id);
+  const peers = r.peers();
+  for (const id of peers) {
+    r.progress.get(id)!.idleTicks++;
+    retryStalled(r, id);
+  }
   if (r.leadTransferee !== null && ++r.transferElapsed >= r.cfg.electionTicks) {
     r.abortTransfer(`not completed within ${r.cfg.electionTicks} ticks`);
   }
@@ -64,10 +67,10 @@ export function tickLeader(r: Raft): void {
     r.electionElapsed = 0;
     if (r.cfg.checkQuorum && !checkQuorum(r)) return;
   }
-  if (r.heartbeatElapsed >= r.cfg.heartbeatTicks) {
-    r.heartbeatElapsed = 0;
-    bcastHeartbeat(r, r.reads.lastCtx());
-  }
+  // A heartbeat goes only to a peer the leader sent nothing for a heartbeat interval: a
+  // read-index round or an append already reset its election timer (issue 4: idle cost).
+  const due = peers.filter((id) => r.progress.get(id)!.idleTicks >= r.cfg.heartbeatTicks);
+  if (due.length > 0) sendHeartbeats(r, due, r.reads.lastCtx());
   maybeAutoremove(r);
 }
 

@@ -27,6 +27,12 @@ export class Progress {
   recentActive = true;
   /** Ticks since any message from this node arrived (for autoremove and GET /raft). */
   silentTicks = 0;
+  /**
+   * Ticks since the leader last sent this node anything (append, heartbeat, snapshot). A
+   * heartbeat is due only once this reaches the heartbeat interval: any message from the leader
+   * resets the follower's election timer, so a read-index round or an append stands in for it.
+   */
+  idleTicks = 0;
 
   constructor(
     next: number,
