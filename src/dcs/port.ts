@@ -20,8 +20,12 @@ export interface Dcs {
 
   // --- Must finish within retry_timeout: the HA loop's safety depends on them. ---
 
-  /** Read the whole cluster (one consistent snapshot of the prefix). */
-  getCluster(): Promise<ClusterView>;
+  /**
+   * Read the whole cluster (one consistent snapshot of the prefix). `renewLease`: the HA loop's own
+   * read, which may renew this member's lease in the same round trip (the Raft adapter does); no
+   * other caller (REST, ctl) may ask for it, so that only a running HA loop keeps its keys alive.
+   */
+  getCluster(opts?: { readonly renewLease?: boolean }): Promise<ClusterView>;
 
   /**
    * Create the leader key with this member's name, bound to the lease, only if it does not exist.

@@ -290,7 +290,7 @@ export class Agent {
       return this.view ?? EMPTY_CLUSTER;
     }
     try {
-      const v = await this.dcs.getCluster();
+      const v = await this.dcs.getCluster({ renewLease: true });
       this.limiter.success('DCS read');
       this.view = v;
       this.viewAt = performance.now();

@@ -30,7 +30,7 @@ import { TcpTransport, type PeerAddress } from './transport/index.js';
 import {
   encodeCommand, isReadOnlyTxn, KvStateMachine, LeaseClock,
   type KvClientOps, type KvCommand, type KvErrorResult, type KvResult, type LeaseGrantResult, type LeaseKeepAliveResult,
-  type LeaseRevokeResult, type RangeReply, type TxnRequest, type TxnResult, type WatchResult,
+  type LeaseRevokeResult, type RangeOptions, type RangeReply, type TxnRequest, type TxnResult, type WatchResult,
 } from './kv/index.js';
 
 export { addressOf, type RaftDescription } from './peers.js';
@@ -367,7 +367,8 @@ export class RaftNode implements KvClientOps {
     }
     if (op.kind === 'read') {
       await this.confirmRead();
-      return this.kv.range(op.target);
+      const range = this.kv.range(op.target);
+      return typeof op.keepalive === 'number' ? { ...range, keepalive: this.renewLease(op.keepalive) } : range;
     }
     if (op.kind === 'readTxn') {
       await this.confirmRead();
@@ -416,8 +417,10 @@ export class RaftNode implements KvClientOps {
     if (isReadOnlyTxn(request)) return this.onLeader({ kind: 'readTxn', request });
     return this.onLeader({ kind: 'propose', cmd: { kind: 'txn', ...request } });
   }
-  range(target: { readonly key: string } | { readonly prefix: string }): Promise<RangeReply> {
-    return this.onLeader({ kind: 'read', target: { ...target } as { key: string } | { prefix: string } });
+  range(target: { readonly key: string } | { readonly prefix: string }, opts: RangeOptions = {}): Promise<RangeReply> {
+    const op: LeaderOp = { kind: 'read', target: { ...target } as { key: string } | { prefix: string } };
+    if (opts.keepalive !== undefined) op.keepalive = opts.keepalive;
+    return this.onLeader(op);
   }
   leaseGrant(ttlMs: number): Promise<LeaseGrantResult | KvErrorResult> {
     return this.onLeader({ kind: 'propose', cmd: { kind: 'leaseGrant', ttlMs } });

@@ -26,7 +26,7 @@ class Link implements KvClientOps {
     return fn(n);
   }
   txn: KvClientOps['txn'] = (r) => this.via((n) => n.txn(r));
-  range: KvClientOps['range'] = (t) => this.via((n) => n.range(t));
+  range: KvClientOps['range'] = (t, o) => this.via((n) => n.range(t, o));
   leaseGrant: KvClientOps['leaseGrant'] = (t) => this.via((n) => n.leaseGrant(t));
   leaseKeepAlive: KvClientOps['leaseKeepAlive'] = (id) => this.via((n) => n.leaseKeepAlive(id));
   leaseRevoke: KvClientOps['leaseRevoke'] = (id) => this.via((n) => n.leaseRevoke(id));

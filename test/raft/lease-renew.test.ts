@@ -64,4 +64,29 @@ describe('raft keep-alives and read-only transactions without log entries (real 
     const after2 = await follower.txn({ compare: [{ key: '/cfg', target: 'value', op: '==', value: 'two' }], success: [], failure: [] });
     assert.ok(after2.kind === 'txn' && after2.succeeded, 'sees the write acknowledged before it');
   });
+
+  test('a read asked to renew a lease holds it past its TTL through a follower; plain reads let it lapse', async () => {
+    const grant = async () => {
+      const g = await follower.leaseGrant(2000);
+      assert.equal(g.kind, 'leaseGrant');
+      return (g as { id: number }).id;
+    };
+    const renewed = await grant();
+    const plain = await grant();
+    await follower.txn({ compare: [], success: [{ kind: 'put', key: '/r/renewed', value: 'v', lease: renewed }, { kind: 'put', key: '/r/plain', value: 'v', lease: plain }], failure: [] });
+    const before = lastIndex(leader);
+    for (let i = 0; i < 9; i++) { // 4.5 s: more than twice the TTL
+      const r = await follower.range({ prefix: '/r/' }, { keepalive: renewed });
+      assert.equal(r.keepalive?.found, true, `read ${i} renewed the lease`);
+      assert.equal(r.keepalive?.ttlMs, 2000);
+      await follower.range({ prefix: '/r/' });
+      await sleep(500);
+    }
+    const r = await follower.range({ prefix: '/r/' });
+    assert.equal(r.keepalive, undefined, 'a read without the option renews nothing');
+    assert.deepEqual(r.kvs.map((kv) => kv.key), ['/r/renewed'], 'the lease only read under expired with its key');
+    assert.ok(lastIndex(leader) > before, 'the revoke of the unrenewed lease is a log entry');
+    const gone = await leader.range({ key: '/r/renewed' }, { keepalive: plain });
+    assert.equal(gone.keepalive?.found, false, 'a revoked lease is reported gone, through the leader too');
+  });
 });

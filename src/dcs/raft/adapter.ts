@@ -110,8 +110,17 @@ export class RaftDcs implements Dcs {
 
   // --- reads ---
 
-  async getCluster(): Promise<ClusterView> {
-    const r = await this.call('get cluster', () => this.kv.range({ prefix: this.keys.prefix }));
+  async getCluster(opts: { readonly renewLease?: boolean } = {}): Promise<ClusterView> {
+    // The HA loop's read renews the lease with the same leader confirmation (issue 4: one round
+    // trip less per cycle); touchMember and updateLeader then reuse that renewal (KEEPALIVE_REUSE_MS).
+    const id = this.leaseId;
+    const sent = performance.now();
+    const renew = opts.renewLease === true && id !== 0 && !(this.confirmedAt !== null && sent - this.confirmedAt < KEEPALIVE_REUSE_MS);
+    const r = await this.call('get cluster', () => this.kv.range({ prefix: this.keys.prefix }, renew ? { keepalive: id } : {}));
+    if (renew && r.keepalive !== undefined) {
+      if (r.keepalive.found) this.confirmedAt = Math.max(this.confirmedAt ?? 0, sent);
+      else if (this.leaseId === id) this.leaseId = 0;
+    }
     const nodes: RawNode[] = [];
     for (const kv of r.kvs) {
       const rel = this.keys.relative(kv.key);

@@ -28,6 +28,7 @@ export type {
   OpResponse,
   PutOp,
   RangeOp,
+  RangeOptions,
   RangeReply,
   SkippedResult,
   TxnOp,

@@ -142,8 +142,20 @@ export interface LeaseInfo {
   readonly keys: readonly string[];
 }
 
-/** Result of a read: the matching keys, sorted, and the revision they were read at. */
-export interface RangeReply { readonly kvs: readonly KeyValue[]; readonly revision: number }
+/**
+ * Result of a read: the matching keys, sorted, and the revision they were read at; with
+ * `keepalive` when the read was asked to renew a lease too (RangeOptions).
+ */
+export interface RangeReply { readonly kvs: readonly KeyValue[]; readonly revision: number; readonly keepalive?: LeaseKeepAliveResult }
+
+export interface RangeOptions {
+  /**
+   * Renew this lease with the same leader confirmation the read needs: one round trip instead of
+   * two for the HA loop, which reads the cluster and renews its lease every cycle. A leader that
+   * predates this option ignores it and the reply has no `keepalive`: renew separately then.
+   */
+  readonly keepalive?: number;
+}
 
 /**
  * What the Raft DCS adapter calls on the local Raft node. The node proposes writes through the
@@ -157,7 +169,7 @@ export interface KvClientOps {
   /** A compare-and-set transaction. `lease-not-found` when a put names a lease that is gone. */
   txn(request: TxnRequest): Promise<TxnResult | KvErrorResult>;
   /** A linearizable read (read-index): reflects every write acknowledged before the call. */
-  range(target: { readonly key: string } | { readonly prefix: string }): Promise<RangeReply>;
+  range(target: { readonly key: string } | { readonly prefix: string }, opts?: RangeOptions): Promise<RangeReply>;
   /** `ttlMs` must pass `validateLeaseTtl` for the cluster's election timeout (config-time check). */
   leaseGrant(ttlMs: number): Promise<LeaseGrantResult | KvErrorResult>;
   leaseKeepAlive(id: number): Promise<LeaseKeepAliveResult>;
