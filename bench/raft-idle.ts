@@ -21,7 +21,21 @@ export interface RaftIdleRow {
   readonly agentRssAnonMiB: number;
   readonly fenceCpuSecPerMin: number | null;
   readonly fenceRssMiB: number | null;
+  /** Raft messages sent plus received per minute (the heartbeats and read-index rounds). */
+  readonly raftMsgsPerMin: number | null;
+  /** Forwarded client requests sent plus served per minute. */
+  readonly requestsPerMin: number | null;
+  /** Raft log entries appended during the interval (an idle cluster should append none). */
+  readonly logEntries: number | null;
 }
+
+interface RaftView {
+  readonly role?: string;
+  readonly last_index?: number;
+  readonly traffic?: { messages_sent: number; messages_received: number; requests_sent: number; requests_served: number };
+}
+
+const raftView = async (n: LocalCluster['nodes'][number]): Promise<RaftView> => (await n.api('/raft').catch(() => ({ body: {} }))).body as RaftView;
 
 function seconds(name: string, fallback: number): number {
   const text = process.env[name];
@@ -39,15 +53,23 @@ export async function benchRaftIdle(): Promise<{ seconds: number; settleSeconds:
     cluster.startAll();
     await cluster.waitForHealthy(2);
     await sleep(settleS * 1000);
+    const before = await Promise.all(cluster.nodes.map(raftView));
     const idle = await measureIdle(cluster, [], idleS);
     const rows = await Promise.all(cluster.nodes.map(async (n, i): Promise<RaftIdleRow> => {
       const f = idle.nodes[i] as NodeFootprint;
-      const raft = (await n.api('/raft').catch(() => ({ body: {} }))).body as { role?: string };
+      const raft = await raftView(n);
+      const b = before[i]!;
+      const perMin = (x: number | undefined, y: number | undefined) => (x === undefined || y === undefined ? null : Math.round(((x - y) * 60) / idleS));
+      const t = raft.traffic;
+      const bt = b.traffic;
       const primary = (await n.status('/primary')) === 200;
       return {
         node: n.name, raftRole: raft.role ?? '?', pgRole: primary ? 'primary' : 'replica',
         agentCpuSecPerMin: f.agentCpuSecPerMin, agentRssMiB: f.agentRssMiB, agentRssAnonMiB: f.agentRssAnonMiB,
         fenceCpuSecPerMin: f.fenceCpuSecPerMin, fenceRssMiB: f.fenceRssMiB,
+        raftMsgsPerMin: t && bt ? perMin(t.messages_sent + t.messages_received, bt.messages_sent + bt.messages_received) : null,
+        requestsPerMin: t && bt ? perMin(t.requests_sent + t.requests_served, bt.requests_sent + bt.requests_served) : null,
+        logEntries: raft.last_index !== undefined && b.last_index !== undefined ? raft.last_index - b.last_index : null,
       };
     }));
     return { seconds: idleS, settleSeconds: settleS, rows };

@@ -484,7 +484,11 @@ export class RaftNode implements KvClientOps {
 
   /** GET /raft: term, leader, commit index and, on the leader, each peer's role, match index and last contact. */
   describe(): RaftDescription {
-    return describeStatus(this.raw.status(), this.state.applied, this.o.tickMs);
+    const t = this.transport.stats().traffic;
+    return {
+      ...describeStatus(this.raw.status(), this.state.applied, this.o.tickMs),
+      traffic: { messages_sent: t.messagesSent, messages_received: t.messagesReceived, requests_sent: t.requestsSent, requests_served: t.requestsServed },
+    };
   }
 
   /** Hand leadership to `target` (or the most caught-up peer) before a planned stop. */

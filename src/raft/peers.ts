@@ -37,6 +37,11 @@ export interface RaftDescription {
     readonly id: NodeId; readonly role: 'voter' | 'learner'; readonly is_leader: boolean;
     readonly match_index: number | null; readonly last_contact_ms: number | null;
   }>;
+  /** This node's Raft messages and forwarded requests since it started (added by the node). */
+  readonly traffic?: {
+    readonly messages_sent: number; readonly messages_received: number;
+    readonly requests_sent: number; readonly requests_served: number;
+  };
 }
 
 /** GET /raft from the core's status; `tickMs` turns the leader's silent ticks into milliseconds. */

@@ -15,10 +15,11 @@ import { RaftHarness } from '../raft/node-harness.js';
 /** Passes every call to the node and records the ones that renew a lease. */
 class Counting implements KvClientOps {
   keepalives = 0;
+  txns = 0;
   renewingReads = 0;
   plainReads = 0;
   constructor(private readonly n: RaftNode) {}
-  txn: KvClientOps['txn'] = (r) => this.n.txn(r);
+  txn: KvClientOps['txn'] = (r) => { this.txns++; return this.n.txn(r); };
   range = (t: { readonly key: string } | { readonly prefix: string }, o: RangeOptions = {}) => {
     if (o.keepalive !== undefined) this.renewingReads++;
     else this.plainReads++;
@@ -43,7 +44,7 @@ describe('raft adapter: the HA loop read renews the lease', () => {
   });
   after(() => h.cleanup());
 
-  const open = (kv: Counting, name: string) => new RaftDcs(kv, { namespace: '/service/', scope: 'renew', member: name, ttlSeconds: 4, retryTimeoutMs: 2000 });
+  const open = (kv: Counting, name: string, scope = name) => new RaftDcs(kv, { namespace: '/service/', scope, member: name, ttlSeconds: 4, retryTimeoutMs: 2000 });
 
   test('a renewing read replaces the next keep-alive; a plain read never renews', async () => {
     const kv = new Counting(node);
@@ -70,7 +71,7 @@ describe('raft adapter: the HA loop read renews the lease', () => {
     const kv = new Counting(node);
     const dcs = open(kv, 'm2');
     await dcs.touchMember(member('running'));
-    const lease = (await node.range({ key: '/service/renew/members/m2' })).kvs[0]!.lease;
+    const lease = (await node.range({ key: '/service/m2/members/m2' })).kvs[0]!.lease;
     assert.ok(lease > 0);
     await node.leaseRevoke(lease);
     await sleep(1100);
@@ -78,9 +79,46 @@ describe('raft adapter: the HA loop read renews the lease', () => {
     assert.equal(view.members.has('m2'), false, 'the revoke deleted the member key');
     assert.equal(dcs.leaseConfirmedAt(), null, 'the adapter no longer counts on the revoked lease');
     await dcs.touchMember(member('running'));
-    const kvs = (await node.range({ key: '/service/renew/members/m2' })).kvs;
+    const kvs = (await node.range({ key: '/service/m2/members/m2' })).kvs;
     assert.equal(kvs.length, 1, 'the member key is back');
     assert.notEqual(kvs[0]!.lease, lease, 'bound to a new lease');
+    await dcs.close();
+  });
+
+  test('updateLeader right after a renewing read that saw the key ours asks nothing; otherwise it checks with the leader', async () => {
+    const kv = new Counting(node);
+    const dcs = open(kv, 'p1');
+    const other = open(new Counting(node), 'p2', 'p1');
+    await dcs.touchMember(member('running'));
+    assert.equal(await dcs.attemptToAcquireLeader(), true);
+    await sleep(1100);
+    await dcs.getCluster({ renewLease: true });
+    const txns = kv.txns;
+    const keepalives = kv.keepalives;
+    assert.equal(await dcs.updateLeader(), true);
+    assert.deepEqual([kv.txns, kv.keepalives], [txns, keepalives], 'the read already confirmed both the lease and the key');
+    assert.equal(await dcs.updateLeader(), true);
+    assert.equal(kv.txns, txns + 1, 'the view is used once: a second refresh checks the key again');
+    // Released and taken by another member: a read shows it, and the refresh says so.
+    assert.equal(await dcs.deleteLeader(), true);
+    assert.equal(await other.touchMember(member('running')), undefined);
+    assert.equal(await other.attemptToAcquireLeader(), true);
+    await sleep(1100);
+    await dcs.getCluster({ renewLease: true });
+    assert.equal(await dcs.updateLeader(), false, 'the key is p2\'s now');
+    await dcs.close();
+    await other.close();
+  });
+
+  test('our own release right after the read is not mistaken for holding the key', async () => {
+    const kv = new Counting(node);
+    const dcs = open(kv, 'q1');
+    await dcs.touchMember(member('running'));
+    assert.equal(await dcs.attemptToAcquireLeader(), true);
+    await sleep(1100);
+    await dcs.getCluster({ renewLease: true });
+    assert.equal(await dcs.deleteLeader(), true);
+    assert.equal(await dcs.updateLeader(), false, 'a released key is neither reported held nor re-created');
     await dcs.close();
   });
 });

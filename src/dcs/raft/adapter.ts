@@ -45,6 +45,12 @@ export class RaftDcs implements Dcs {
   private leaseId = 0;
   private confirmedAt: number | null = null;
   private lastMember: string | null = null;
+  /**
+   * What the HA loop's last renewing read showed of the leader key: ours (this member's name on
+   * this lease) at the moment the renewal was confirmed. updateLeader uses it once, within
+   * KEEPALIVE_REUSE_MS, instead of asking again (Patroni's etcd3 refresh likewise trusts the view).
+   */
+  private readLeader: { readonly confirmedAt: number; readonly lease: number } | null = null;
   private closed = false;
 
   constructor(private readonly kv: KvClientOps, private readonly o: RaftDcsOptions) {
@@ -117,9 +123,13 @@ export class RaftDcs implements Dcs {
     const sent = performance.now();
     const renew = opts.renewLease === true && id !== 0 && !(this.confirmedAt !== null && sent - this.confirmedAt < KEEPALIVE_REUSE_MS);
     const r = await this.call('get cluster', () => this.kv.range({ prefix: this.keys.prefix }, renew ? { keepalive: id } : {}));
+    this.readLeader = null;
     if (renew && r.keepalive !== undefined) {
-      if (r.keepalive.found) this.confirmedAt = Math.max(this.confirmedAt ?? 0, sent);
-      else if (this.leaseId === id) this.leaseId = 0;
+      if (r.keepalive.found) {
+        this.confirmedAt = Math.max(this.confirmedAt ?? 0, sent);
+        const leader = r.kvs.find((kv) => kv.key === this.keys.leader);
+        if (leader?.value === this.member && leader.lease === id) this.readLeader = { confirmedAt: sent, lease: id };
+      } else if (this.leaseId === id) this.leaseId = 0;
     }
     const nodes: RawNode[] = [];
     for (const kv of r.kvs) {
@@ -149,6 +159,13 @@ export class RaftDcs implements Dcs {
   }
 
   async updateLeader(): Promise<boolean> {
+    // The cycle's own read (a moment ago) renewed the lease and saw the key ours on it: nothing to
+    // ask (issue 4: one forwarded call and one read-index round less per cycle on the primary).
+    const seen = this.readLeader;
+    this.readLeader = null;
+    if (seen !== null && seen.lease === this.leaseId && this.confirmedAt === seen.confirmedAt && performance.now() - seen.confirmedAt < KEEPALIVE_REUSE_MS) {
+      return true;
+    }
     if (!(await this.keepalive())) {
       // The lease is gone, and the key with it: never re-create it here.
       this.leaseId = 0;
@@ -164,6 +181,7 @@ export class RaftDcs implements Dcs {
   }
 
   async deleteLeader(): Promise<boolean> {
+    this.readLeader = null;
     const key = this.keys.leader;
     const r = await this.txn('delete leader', { compare: [{ key, target: 'value', op: '==', value: this.member }], success: [{ kind: 'delete', key }], failure: [] });
     return r?.succeeded === true;

@@ -21,4 +21,5 @@ export type {
   TcpTransportOptions,
   TransportLogger,
   TransportStats,
+  TransportTraffic,
 } from './types.js';

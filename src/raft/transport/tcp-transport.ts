@@ -37,6 +37,7 @@ export class TcpTransport {
   private refused = 0;
   private malformed = 0;
   private unknownPeerDrops = 0;
+  private readonly traffic = { messagesSent: 0, messagesReceived: 0, requestsSent: 0, requestsServed: 0 };
   private readonly host: InboundHost;
 
   /** Throws TransportConfigError for invalid options (naming the option and the value). */
@@ -109,6 +110,7 @@ export class TcpTransport {
       this.o.log.error({ to, msgFrom: msg.from, msgTo: msg.to, type: msg.type }, 'raft transport: message addressed inconsistently, dropped');
       return link.countDrop();
     }
+    this.traffic.messagesSent++;
     const bytes = this.encodeOrDrop({ kind: 'raft', message: msg }, to);
     if (bytes === null) return link.countDrop();
     link.enqueue({ bytes });
@@ -126,6 +128,7 @@ export class TcpTransport {
     if (this.state === 'closed') return Promise.reject(new PeerUnavailableError(to, 'closed'));
     const link = this.links.get(to);
     if (link === undefined) return Promise.reject(new PeerUnavailableError(to, 'unknown-peer'));
+    this.traffic.requestsSent++;
     const req = this.rpc.create(to, timeoutMs);
     const bytes = this.encodeOrDrop({ kind: 'request', id: req.id, payload }, to);
     if (bytes === null) {
@@ -180,6 +183,7 @@ export class TcpTransport {
       refusedConnections: this.refused,
       malformedFrames: this.malformed,
       unknownPeerDrops: this.unknownPeerDrops,
+      traffic: { ...this.traffic },
     };
   }
 
@@ -246,6 +250,7 @@ export class TcpTransport {
   }
 
   private deliver(from: NodeId, msg: Message): void {
+    this.traffic.messagesReceived++;
     const handler = this.messageHandler;
     if (handler === null) return;
     try {
@@ -257,6 +262,7 @@ export class TcpTransport {
   }
 
   private async serve(from: NodeId, id: number, payload: Uint8Array, reply: (f: Frame) => void): Promise<void> {
+    this.traffic.requestsServed++;
     const handler = this.requestHandler;
     let answer: Frame;
     try {

@@ -80,6 +80,17 @@ export interface TransportStats {
   readonly malformedFrames: number;
   /** Messages for a NodeId not in the peer map. */
   readonly unknownPeerDrops: number;
+  /** Totals since start: what an idle cluster costs is mostly these (GET /raft, the idle bench). */
+  readonly traffic: TransportTraffic;
+}
+
+export interface TransportTraffic {
+  /** Raft messages queued for a peer (dropped ones included). */
+  readonly messagesSent: number;
+  readonly messagesReceived: number;
+  /** Forwarded client requests sent to the leader, and those this node served for others. */
+  readonly requestsSent: number;
+  readonly requestsServed: number;
 }
 
 /** Receives each Raft message that arrived from `from` (already validated). */
