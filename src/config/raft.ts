@@ -80,13 +80,14 @@ export type RaftSection = z.output<typeof raftSectionSchema>;
 /**
  * The embedded node's defaults, tuned for the HA loop rather than QLUSTER's seed example (whose
  * 30 s node-timeout would make every failover wait half a minute for a Raft leader). node-timeout
- * follows the lease ttl (defaultNodeTimeoutMs), the heartbeat is a quarter of node-timeout, the
+ * follows the lease ttl (defaultNodeTimeoutMs), the heartbeat is a third of node-timeout (so a
+ * leader's check-quorum sees about three rounds of acknowledgements per window), the
  * vote timeouts default to node-timeout and the retry interval to two heartbeats.
  */
 export const RAFT_DEFAULTS = {
   nodeTimeoutMinMs: 1000,
   nodeTimeoutMaxMs: 5000,
-  heartbeatsPerNodeTimeout: 4,
+  heartbeatsPerNodeTimeout: 3,
   helloRetryIntervalMs: 200,
   quorumReplication: true,
   replicationFactor: 0,

@@ -52,20 +52,20 @@ describe('raft: QLUSTER settings at config load', () => {
     });
     const defaults = qlusterSettingsOf(check({}).config!.raft!, 10);
     assert.equal(defaults.nodeTimeoutMs, 1000);
-    assert.equal(defaults.heartbeatIntervalMs, 250);
+    assert.equal(defaults.heartbeatIntervalMs, 333);
     assert.equal(defaults.preVotingTimeoutMs, 1000, 'the vote timeouts default to node-timeout');
     assert.equal(defaults.autoremoveEnabled, false);
   });
 
-  test('unset timings follow the lease ttl: node-timeout a tenth of it within 1-5 s, the heartbeat a quarter of node-timeout', () => {
+  test('unset timings follow the lease ttl: node-timeout a tenth of it within 1-5 s, the heartbeat a third of node-timeout', () => {
     const raft = check({}).config!.raft!;
     assert.deepEqual([5, 10, 20, 30, 60, 3600].map((ttl) => qlusterSettingsOf(raft, ttl).nodeTimeoutMs), [1000, 1000, 2000, 3000, 5000, 5000]);
     const at30 = qlusterSettingsOf(raft, 30);
-    assert.equal(at30.heartbeatIntervalMs, 750);
+    assert.equal(at30.heartbeatIntervalMs, 1000);
     assert.equal(at30.leaderVotingTimeoutMs, 3000);
-    assert.equal(at30.replicationRetryIntervalMs, 1500, 'two heartbeats');
+    assert.equal(at30.replicationRetryIntervalMs, 2000, 'two heartbeats');
     const pinned = qlusterSettingsOf(check({ 'node-timeout': '2s' }).config!.raft!, 30);
-    assert.deepEqual([pinned.nodeTimeoutMs, pinned.heartbeatIntervalMs], [2000, 500], 'a set node-timeout wins; the heartbeat follows it');
+    assert.deepEqual([pinned.nodeTimeoutMs, pinned.heartbeatIntervalMs], [2000, 667], 'a set node-timeout wins; the heartbeat follows it');
     const both = qlusterSettingsOf(check({ 'heartbeat-interval': '100ms' }).config!.raft!, 30);
     assert.deepEqual([both.nodeTimeoutMs, both.heartbeatIntervalMs], [3000, 100]);
   });
