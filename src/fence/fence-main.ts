@@ -13,8 +13,9 @@
  * Timing: a timer set for the deadline re-reads the state file when it fires, so the decision to stop
  * PostgreSQL is always taken on the newest state, at the deadline, needing no event from the agent.
  * Between deadlines the fence learns of new states from a directory watch (at once) and a slow poll
- * (the fallback when the watch misses an event or cannot be set up). An idle fence thus wakes about
- * once per POLL_MS instead of polling the file every 50 ms (issue 4: idle CPU).
+ * (the fallback when the watch misses an event or cannot be set up). An armed fence polls once per
+ * POLL_MS, a disarmed one (a replica's) once per IDLE_POLL_MS: it has no deadline to keep, and the
+ * watch still brings an arming at once (issue 4: idle CPU; it polled every 50 ms at first).
  *
  * It runs in its own session, so it outlives the agent's death and keeps running while the agent is
  * frozen. It exits when its state file is removed (the agent's clean shutdown) or is gone for good
@@ -30,8 +31,10 @@ interface FenceState {
   readonly agentPid: number;
 }
 
-/** Fallback poll period; the deadline itself is kept by a timer, not by this poll. */
+/** Fallback poll period while armed; the deadline itself is kept by a timer, not by this poll. */
 const POLL_MS = 1000;
+/** Fallback poll period while disarmed (or before any state was written). */
+const IDLE_POLL_MS = 5000;
 /** A removed state file ends the fence after this long (the agent's clean shutdown). */
 const EXIT_AFTER_MISSING_MS = 2000;
 
@@ -73,6 +76,14 @@ let firedFor = '';
 let missingSince = 0;
 let deadlineTimer: NodeJS.Timeout | null = null;
 let timerFor = '';
+let pollTimer: NodeJS.Timeout | null = null;
+let armed = false;
+
+/** The fallback poll: again after POLL_MS while armed, IDLE_POLL_MS otherwise. */
+function schedulePoll(ms = armed ? POLL_MS : IDLE_POLL_MS): void {
+  if (pollTimer) clearTimeout(pollTimer);
+  pollTimer = setTimeout(() => { pollTimer = null; check(); }, ms);
+}
 
 /** Stop PostgreSQL if `st` is armed, its deadline has passed, and PostgreSQL runs as a primary. */
 function maybeFire(st: FenceState): void {
@@ -117,12 +128,16 @@ function check(): void {
     if (!existsSync(stateFile!)) {
       missingSince ||= Date.now();
       if (Date.now() - missingSince > EXIT_AFTER_MISSING_MS) { log('state file removed: exiting'); process.exit(0); }
+      // Look again just after the grace period, not a whole idle poll later.
+      return schedulePoll(Math.min(armed ? POLL_MS : IDLE_POLL_MS, missingSince + EXIT_AFTER_MISSING_MS + 50 - Date.now()));
     }
-    return;
+    return schedulePoll();
   }
   missingSince = 0;
+  armed = st.armed;
   if (st.armed) maybeFire(st);
   schedule(st);
+  schedulePoll();
 }
 
 /** Re-read at once when the agent renames a new state into place (best effort: the poll remains). */
@@ -137,6 +152,5 @@ function watchDirectory(): void {
 }
 
 watchDirectory();
-setInterval(check, POLL_MS);
 check();
 log('fence started', { stateFile });
