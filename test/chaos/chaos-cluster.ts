@@ -1,13 +1,13 @@
 /**
  * The chaos cluster, shared by the short test files and the long script: 3 agents on a real etcd
- * behind one fault proxy per agent, ttl 10 / loop_wait 2 / retry_timeout 3, in strict synchronous
- * (synchronous_mode + synchronous_mode_strict) or async mode. No node:test import here: long.ts is
+ * behind one fault proxy per agent (or on the built-in Raft DCS: `dcs` 'raft'), ttl 10 / loop_wait 2
+ * / retry_timeout 3, in strict synchronous (synchronous_mode + synchronous_mode_strict) or async mode. No node:test import here: long.ts is
  * a plain script.
  */
 import { performance } from 'node:perf_hooks';
 import { LocalCluster } from '../support/cluster.js';
 import { sleep } from '../support/ports.js';
-import type { ChaosMode } from './harness.js';
+import type { ChaosDcs, ChaosMode } from './harness.js';
 import { checkHealth } from './observe.js';
 
 export const CHAOS_TTL_S = 10;
@@ -36,10 +36,11 @@ async function started(c: LocalCluster, needSync: boolean): Promise<string | nul
 }
 
 /** Create and start a chaos cluster and wait until it is healthy; one more try if the first fails. */
-export async function chaosCluster(mode: ChaosMode, scope: string): Promise<LocalCluster> {
+export async function chaosCluster(mode: ChaosMode, scope: string, dcs: ChaosDcs = 'etcd3'): Promise<LocalCluster> {
   for (let attempt = 1; ; attempt++) {
     const c = await LocalCluster.create({
-      nodes: 3, ttl: CHAOS_TTL_S, loopWait: 2, retryTimeout: 3, scope, etcdProxies: true,
+      nodes: 3, ttl: CHAOS_TTL_S, loopWait: 2, retryTimeout: 3, scope,
+      ...(dcs === 'raft' ? { dcsKind: 'raft' as const } : { etcdProxies: true }),
       dcs: mode === 'strict' ? { synchronous_mode: true, synchronous_mode_strict: true } : {},
     });
     c.startAll();

@@ -47,7 +47,11 @@ export interface Scenario {
   heal?(ctx: ChaosContext): Promise<void>;
   /** The longest write gap this fault may cause (ms); none: not checked. */
   readonly maxWriteGapMs?: number;
+  /** The DCS the fault needs (etcd's proxies or etcd itself; the built-in Raft leader); none: any. */
+  readonly needs?: ChaosDcs;
 }
+
+export type ChaosDcs = 'etcd3' | 'raft';
 
 export interface ScenarioResult {
   readonly scenario: string;

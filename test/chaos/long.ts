@@ -6,10 +6,11 @@
  * maximum_lag_on_failover), not failures. Exits 2 on a bad CHAOS_* setting.
  *
  * Environment: CHAOS_SEED (replay), CHAOS_ROUNDS, CHAOS_ONLY (comma-separated scenario names),
- * CHAOS_MODES ("async,strict" by default), CHAOS_VERBOSE=1 (print every run's timeline).
+ * CHAOS_MODES ("async,strict" by default), CHAOS_VERBOSE=1 (print every run's timeline), CHAOS_DCS
+ * ("etcd3" by default, or "raft": the built-in Raft DCS; each runs the scenarios its DCS allows).
  */
 import type { LocalCluster } from '../support/cluster.js';
-import { formatFailure, formatSummary, runScenario, type ChaosMode, type Scenario, type ScenarioResult } from './harness.js';
+import { formatFailure, formatSummary, runScenario, type ChaosDcs, type ChaosMode, type Scenario, type ScenarioResult } from './harness.js';
 import { runSeed } from './rng.js';
 import { selectScenarios } from './scenarios.js';
 import { CHAOS_MAX_LAG_BYTES, CHAOS_TTL_S, chaosCluster } from './chaos-cluster.js';
@@ -29,6 +30,12 @@ function modes(): ChaosMode[] {
   return list as ChaosMode[];
 }
 
+function chaosDcs(): ChaosDcs {
+  const text = process.env.CHAOS_DCS ?? 'etcd3';
+  if (text !== 'etcd3' && text !== 'raft') throw new Error(`CHAOS_DCS: expected "etcd3" or "raft", got ${JSON.stringify(text)}`);
+  return text;
+}
+
 /**
  * A run that broke a promise: split brain, a lost write in strict mode, no healing, writes that do
  * not resume, a replica fault that stopped writes. Async lost writes are warnings, not failures.
@@ -38,14 +45,14 @@ function broken(r: ScenarioResult): boolean {
 }
 
 /** All rounds of every scenario in one mode, on one cluster (a fresh one after a run that did not heal). */
-async function runMode(mode: ChaosMode, scenarios: readonly Scenario[], rounds: number, seed: number): Promise<ScenarioResult[]> {
+async function runMode(mode: ChaosMode, scenarios: readonly Scenario[], rounds: number, seed: number, dcs: ChaosDcs): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   let cluster: LocalCluster | null = null;
   let nextId = 1;
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const s of scenarios) {
-        cluster ??= await chaosCluster(mode, `chaos-long-${mode}`);
+        cluster ??= await chaosCluster(mode, `chaos-long-${mode}`, dcs);
         const r = await runScenario(cluster, s, { mode, seed, round, firstId: nextId, ttlMs: CHAOS_TTL_S * 1000, maxLagBytes: CHAOS_MAX_LAG_BYTES });
         nextId += 1_000_000;
         results.push(r);
@@ -101,11 +108,12 @@ function table(results: readonly ScenarioResult[]): string {
 async function main(): Promise<number> {
   const seed = runSeed();
   const rounds = envInt('CHAOS_ROUNDS', 3);
-  const scenarios = selectScenarios();
+  const dcs = chaosDcs();
+  const scenarios = selectScenarios().filter((s) => s.needs === undefined || s.needs === dcs);
   const ms = modes();
-  console.log(`chaos (long): seed ${seed} (replay with CHAOS_SEED=${seed}), ${rounds} rounds, modes ${ms.join(', ')}, ${scenarios.length} scenarios`);
+  console.log(`chaos (long): seed ${seed} (replay with CHAOS_SEED=${seed}), ${rounds} rounds, modes ${ms.join(', ')}, DCS ${dcs}, ${scenarios.length} scenarios`);
   const results: ScenarioResult[] = [];
-  for (const mode of ms) results.push(...(await runMode(mode, scenarios, rounds, seed)));
+  for (const mode of ms) results.push(...(await runMode(mode, scenarios, rounds, seed, dcs)));
   console.log(`\n${table(results)}`);
   const bad = results.filter(broken);
   console.log(bad.length === 0 ? '\nchaos: every promise kept' : `\nchaos: ${bad.length} runs broke a promise (seed ${seed}): ${bad.map((r) => `${r.scenario}/${r.mode}#${r.round}`).join(', ')}`);

@@ -1,6 +1,7 @@
 /**
  * Undo whatever a chaos scenario may have left behind, so the next scenario starts from a whole
- * cluster even after a failed one: every etcd link passes traffic, etcd runs, no agent is frozen,
+ * cluster even after a failed one: every etcd link passes traffic, etcd runs (when the cluster has
+ * one), no agent is frozen,
  * and every agent process runs (an agent starts its PostgreSQL itself).
  */
 import type { LocalCluster } from '../support/cluster.js';
@@ -14,7 +15,7 @@ async function etcdAnswers(cluster: LocalCluster): Promise<boolean> {
 
 export async function restoreAll(cluster: LocalCluster): Promise<void> {
   for (const n of cluster.nodes) n.etcdProxy?.heal();
-  if (!(await etcdAnswers(cluster))) await cluster.etcd.restart();
+  if (cluster.hasEtcd && !(await etcdAnswers(cluster))) await cluster.etcd.restart();
   for (const n of cluster.nodes) {
     // SIGCONT to a process that is not stopped does nothing.
     n.proc?.child.kill('SIGCONT');

@@ -118,6 +118,7 @@ function isolate(who: 'primary' | 'replica'): Scenario {
       ? 'the primary demotes itself by its lease deadline; another member takes over only after the key expires; the old one rejoins once reconnected'
       : "the primary keeps taking writes (the sync standby may change when the isolated member's key expires); the replica keeps streaming and reappears in the DCS",
     ...(who === 'replica' ? { maxWriteGapMs: 5000 } : {}),
+    needs: 'etcd3',
     async fault(ctx) {
       const target = who === 'primary' ? ctx.primary : ctx.rng.pick(ctx.nodes.filter((n) => n !== ctx.primary));
       ctx.victims.push(target);
@@ -137,6 +138,7 @@ export const isolateReplica = isolate('replica');
 
 export const stopEtcd: Scenario = {
   name: 'stop-etcd',
+  needs: 'etcd3',
   expected: 'without failsafe_mode the primary demotes by its lease deadline (read-only: writes fail, none is lost, no split brain); after etcd returns a leader is elected and the cluster heals',
   async fault(ctx) {
     const ms = faultDurationMs(ctx);
@@ -203,10 +205,55 @@ export const restartAll: Scenario = {
   heal: restartVictims,
 };
 
+/** The node whose embedded Raft node leads (built-in Raft DCS only), asked of every node; throws if none does. */
+async function raftLeader(ctx: ChaosContext): Promise<AgentNode> {
+  for (let i = 0; i < 50; i++) {
+    for (const n of ctx.nodes) {
+      const r = await n.api('/raft').catch(() => null);
+      if ((r?.body as { role?: string } | undefined)?.role === 'leader') return n;
+    }
+    await sleep(100);
+  }
+  throw new Error('no node reports itself Raft leader (GET /raft)');
+}
+
+export const killRaftLeader: Scenario = {
+  name: 'kill-raft-leader',
+  needs: 'raft',
+  expected: "built-in Raft DCS: the node whose agent leads the Raft group dies (agent and PostgreSQL SIGKILLed; its sockets close). The others elect a new Raft leader at once; if it was the primary, a replica takes over after the leader key expires, else the primary keeps its key (a new Raft leader restarts every lease's countdown) and never demotes",
+  async fault(ctx) {
+    const victim = await raftLeader(ctx);
+    ctx.victims.push(victim);
+    await victim.killNode();
+    ctx.note(`${victim.name} (Raft leader, PostgreSQL ${victim === ctx.primary ? 'primary' : 'replica'}): agent and PostgreSQL SIGKILLed`);
+    if (victim === ctx.primary) await awaitFailover(ctx, victim);
+    else await sleep(ctx.rng.intBetween(2000, 6000));
+  },
+  heal: restartVictims,
+};
+
+export const freezeRaftLeader: Scenario = {
+  name: 'freeze-raft-leader',
+  needs: 'raft',
+  expected: "built-in Raft DCS: the Raft leader's agent is SIGSTOPped, so its connections stay open and only the election timeout reveals it. The others elect a new Raft leader; if the frozen agent ran the primary, its fence stops PostgreSQL before a replica promotes; after SIGCONT the old Raft leader steps down and its agent follows",
+  async fault(ctx) {
+    const victim = await raftLeader(ctx);
+    ctx.victims.push(victim);
+    const ms = faultDurationMs(ctx);
+    victim.proc!.child.kill('SIGSTOP');
+    ctx.note(`${victim.name} (Raft leader, PostgreSQL ${victim === ctx.primary ? 'primary' : 'replica'}): agent SIGSTOPped for ${ms} ms`);
+    await sleep(ms);
+  },
+  async heal(ctx) {
+    for (const v of ctx.victims) { v.proc?.child.kill('SIGCONT'); ctx.note(`${v.name}: agent SIGCONT`); }
+  },
+};
+
 /** Every scenario, in the order the suites run them. */
 export const ALL_SCENARIOS: readonly Scenario[] = [
   killPrimaryNode, killPostgres, killPrimaryAgent, freezePrimaryAgent, switchoverUnderLoad,
   isolatePrimary, isolateReplica, stopEtcd, killNewPrimaryDuringSwitchover, restartAll,
+  killRaftLeader, freezeRaftLeader,
 ];
 
 /** The scenarios CHAOS_ONLY names (comma-separated), or all; an unknown name is an error naming it. */

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LocalCluster } from '../support/cluster.js';
 import { CHAOS_MAX_LAG_BYTES, CHAOS_TTL_S, chaosCluster } from './chaos-cluster.js';
-import { formatFailure, formatSummary, runScenario, type ChaosMode, type Scenario } from './harness.js';
+import { formatFailure, formatSummary, runScenario, type ChaosDcs, type ChaosMode, type Scenario } from './harness.js';
 import { runSeed } from './rng.js';
 
 /**
@@ -14,7 +14,7 @@ import { runSeed } from './rng.js';
  * each test asserts zero split-brain windows, zero lost acknowledged writes and that the cluster
  * healed. The seed is printed first (CHAOS_SEED replays it).
  */
-export function strictChaosSuite(title: string, scope: string, scenarios: readonly Scenario[]): void {
+export function strictChaosSuite(title: string, scope: string, scenarios: readonly Scenario[], dcs: ChaosDcs = 'etcd3'): void {
   const seed = runSeed();
   if (scenarios.length === 0) {
     describe(title, { skip: 'CHAOS_ONLY selects none of this file\'s scenarios' }, () => undefined);
@@ -24,7 +24,7 @@ export function strictChaosSuite(title: string, scope: string, scenarios: readon
     let c: LocalCluster | undefined;
     before(async () => {
       console.log(`chaos seed ${seed} (replay with CHAOS_SEED=${seed})`);
-      c = await chaosCluster('strict', scope);
+      c = await chaosCluster('strict', scope, dcs);
     });
     after(async () => { await c?.destroy(); });
 

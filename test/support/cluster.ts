@@ -193,10 +193,15 @@ export class LocalCluster {
     private readonly options: ClusterOptions = {},
   ) {}
 
-  /** The etcd the agents use (throws for a cluster on the FAKE Consul). */
+  /** The etcd the agents use (throws for a cluster on the FAKE Consul or the built-in Raft DCS). */
   get etcd(): EtcdServer {
-    if (!this.etcdServer) throw new Error('this LocalCluster runs on the FAKE Consul, not etcd');
+    if (!this.etcdServer) throw new Error(`this LocalCluster runs on ${this.consul ? 'the FAKE Consul' : 'the built-in Raft DCS'}, not etcd`);
     return this.etcdServer;
+  }
+
+  /** Whether the agents use an etcd this cluster started. */
+  get hasEtcd(): boolean {
+    return this.etcdServer !== null;
   }
 
   static async create(o: ClusterOptions = {}): Promise<LocalCluster> {
