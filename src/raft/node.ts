@@ -241,9 +241,9 @@ export class RaftNode implements KvClientOps {
    * ticks, but an idle node need not wake for each one (issue 4: an idle node woke 20 times a
    * second). A leader wakes when a heartbeat falls due to some peer (a heartbeat interval after
    * it last sent that peer anything), and at its next lease deadline. A follower that hears its
-   * leader wakes only when its election timer would run out if nothing arrived meanwhile: the messages that do arrive are preceded by the ticks due
-   * before them (catchUpTicks), so the timer is exact and the heartbeats themselves are the
-   * follower's only wake-ups. A node without a leader (an election under way) wakes at every tick.
+   * leader wakes only when its election timer would run out if nothing arrived meanwhile: the
+   * messages that do arrive are preceded by the ticks due before them (catchUpTicks), so the timer
+   * is exact and the heartbeats themselves are the follower's only wake-ups. A node without a leader (an election under way) wakes at every tick.
    */
   private wakeMs(now: number): number {
     const core = this.raw.basicStatus();

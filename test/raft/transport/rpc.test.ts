@@ -22,6 +22,9 @@ describe('RPC channel', () => {
     const asks = Array.from({ length: 40 }, (_, i) => `${String.fromCharCode(i)}req-${i}`);
     const answers = await Promise.all(asks.map((q) => node(nodes, 'a').t.request('b', text(q), 2_000)));
     assert.deepEqual(answers.map(str), asks.map((q) => `a:${q}`));
+    assert.equal(node(nodes, 'a').t.stats().traffic.requestsSent, 40);
+    assert.equal(node(nodes, 'b').t.stats().traffic.requestsServed, 40);
+    assert.equal(node(nodes, 'b').t.stats().traffic.requestsSent, 0);
   });
 
   test('a large payload travels both ways intact', async () => {

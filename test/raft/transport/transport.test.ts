@@ -82,6 +82,9 @@ describe('TcpTransport', () => {
     a.t.send('b', { from: 'a', to: 'b', term: 1, type: 'timeout-now' });
     await waitFor('a well-addressed message', () => gotB.length === 1);
     assert.equal(a.t.stats().peers[0]!.connected, true);
+    // Only messages handed to a link count as sent (not the unknown-peer or misaddressed ones).
+    assert.deepEqual(a.t.stats().traffic, { messagesSent: 1, messagesReceived: 2, requestsSent: 0, requestsServed: 0 });
+    assert.deepEqual(b.t.stats().traffic, { messagesSent: 2, messagesReceived: 1, requestsSent: 0, requestsServed: 0 });
   });
 
   test('the listener binds only the configured host', async () => {
