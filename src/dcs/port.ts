@@ -14,6 +14,11 @@ import type {
  * Leases: the adapter owns one lease (etcd) / session (Consul) per member, of `ttlSeconds`. The leader
  * key and this member's record are bound to it, so both vanish when the agent stops renewing it.
  */
+export interface GetClusterOptions {
+  readonly renewLease?: boolean;
+  readonly unhurried?: boolean;
+}
+
 export interface Dcs {
   readonly name: string;
   readonly member: string;
@@ -24,8 +29,10 @@ export interface Dcs {
    * Read the whole cluster (one consistent snapshot of the prefix). `renewLease`: the HA loop's own
    * read, which may renew this member's lease in the same round trip (the Raft adapter does); no
    * other caller (REST, ctl) may ask for it, so that only a running HA loop keeps its keys alive.
+   * `unhurried`: the caller can wait a little longer (an idle cycle); the Raft adapter then lets
+   * the leader confirm the read with its next heartbeat instead of a round of its own.
    */
-  getCluster(opts?: { readonly renewLease?: boolean }): Promise<ClusterView>;
+  getCluster(opts?: GetClusterOptions): Promise<ClusterView>;
 
   /**
    * Create the leader key with this member's name, bound to the lease, only if it does not exist.

@@ -82,6 +82,13 @@ export class Agent {
   private deadlineTimer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
   private wakePending = false;
+  /**
+   * The last cycle changed nothing (no action, or only renewing the lock) and this one was started
+   * by the loop_wait timer, not by a DCS change or a wake-up: its read may take a little longer
+   * (getCluster's `unhurried`), which on the built-in Raft DCS spares a heartbeat round per read.
+   */
+  private quiet = false;
+  private timerWake = false;
   private stopping = false;
   private readonly postmaster = new PostmasterWatch(() => {
     this.markNotRunning();
@@ -251,6 +258,7 @@ export class Agent {
       }
       this.lastCycleAt = performance.now();
       this.guards.nudge();
+      this.timerWake = false;
       if (this.stopping) break;
       if (this.wakePending) { this.wakePending = false; continue; }
       const left = Math.min(this.settings.loopWaitSeconds * 1000, this.leaderlessRetryMs()) - (performance.now() - started);
@@ -272,12 +280,15 @@ export class Agent {
 
   private async sleep(ms: number): Promise<void> {
     const since = this.view?.revision ?? '0';
+    let byTimer = false;
     await new Promise<void>((resolve) => {
-      const done = () => { clearTimeout(t); this.wake = null; resolve(); };
-      const t = setTimeout(done, ms);
+      // A watch of an earlier sleep may resolve late: it must not unhook this sleep's wake-up.
+      const done = () => { clearTimeout(t); if (this.wake === done) this.wake = null; resolve(); };
+      const t = setTimeout(() => { byTimer = true; done(); }, ms);
       this.wake = done;
       if (!this.dcsError) void this.dcs.watch(since, ms).then((changed) => { if (changed) done(); });
     });
+    this.timerWake = byTimer && !this.wakePending;
     this.wakePending = false;
   }
 
@@ -290,7 +301,7 @@ export class Agent {
       return this.view ?? EMPTY_CLUSTER;
     }
     try {
-      const v = await this.dcs.getCluster({ renewLease: true });
+      const v = await this.dcs.getCluster({ renewLease: true, ...(this.quiet && this.timerWake ? { unhurried: true } : {}) });
       this.limiter.success('DCS read');
       this.view = v;
       this.viewAt = performance.now();
@@ -326,6 +337,7 @@ export class Agent {
     const local = await this.localFacts(view, probe);
     const decision = decide(view, local, this.settings, { mono: performance.now(), wall: Date.now() });
     this.lastDecision = decision;
+    this.quiet = !this.dcsError && !this.task && decision.actions.every((a) => a.kind === 'renew-lock');
     if (this.decisions.record(decision, Date.now())) {
       this.log.info({ actions: decision.actions.map((a) => a.kind) }, decision.reason);
     }

@@ -11,7 +11,7 @@ import { NoLeaderError } from './node-support.js';
 /** A request carried out by the leader: here when this node leads, else forwarded over the RPC channel. */
 export type LeaderOp =
   | { kind: 'propose'; cmd: KvCommand }
-  | { kind: 'read'; target: { key: string } | { prefix: string }; keepalive?: number }
+  | { kind: 'read'; target: { key: string } | { prefix: string }; keepalive?: number; lazy?: boolean }
   | { kind: 'readTxn'; request: TxnRequest }
   | { kind: 'keepalive'; id: number }
   | { kind: 'conf'; change: ConfChange }

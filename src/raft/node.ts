@@ -366,7 +366,7 @@ export class RaftNode implements KvClientOps {
       return { kind: 'skipped', index: 0, revision: this.kv.revision };
     }
     if (op.kind === 'read') {
-      await this.confirmRead();
+      await this.confirmRead(op.lazy === true);
       const range = this.kv.range(op.target);
       return typeof op.keepalive === 'number' ? { ...range, keepalive: this.renewLease(op.keepalive) } : range;
     }
@@ -386,10 +386,10 @@ export class RaftNode implements KvClientOps {
    * entry committed before it is applied here. The core answers only after the leader committed an
    * entry of its own term, so by then every entry of earlier terms is applied too.
    */
-  private async confirmRead(): Promise<void> {
+  private async confirmRead(lazy = false): Promise<void> {
     const ctx = `${this.o.id}#${++this.readSeq}`;
     const answered = this.state.awaitReadIndex(ctx);
-    this.raw.readIndex(ctx);
+    this.raw.readIndex(ctx, { lazy });
     this.loop.kick();
     await this.state.appliedUpTo(await answered);
   }
@@ -420,6 +420,7 @@ export class RaftNode implements KvClientOps {
   range(target: { readonly key: string } | { readonly prefix: string }, opts: RangeOptions = {}): Promise<RangeReply> {
     const op: LeaderOp = { kind: 'read', target: { ...target } as { key: string } | { prefix: string } };
     if (opts.keepalive !== undefined) op.keepalive = opts.keepalive;
+    if (opts.lazy === true) op.lazy = true;
     return this.onLeader(op);
   }
   leaseGrant(ttlMs: number): Promise<LeaseGrantResult | KvErrorResult> {

@@ -89,4 +89,13 @@ describe('raft keep-alives and read-only transactions without log entries (real 
     const gone = await leader.range({ key: '/r/renewed' }, { keepalive: plain });
     assert.equal(gone.keepalive?.found, false, 'a revoked lease is reported gone, through the leader too');
   });
+
+  test('a lazy read through a follower sees a write acknowledged before it, within about a heartbeat interval', async () => {
+    await leader.txn({ compare: [], success: [{ kind: 'put', key: '/lazy', value: 'first' }], failure: [] });
+    await follower.txn({ compare: [], success: [{ kind: 'put', key: '/lazy', value: 'second' }], failure: [] });
+    const t0 = performance.now();
+    const r = await follower.range({ key: '/lazy' }, { lazy: true });
+    assert.equal(r.kvs[0]?.value, 'second');
+    assert.ok(performance.now() - t0 < 2000, `answered after ${(performance.now() - t0).toFixed(0)} ms`);
+  });
 });

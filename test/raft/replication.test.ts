@@ -149,6 +149,33 @@ describe('read index', () => {
     assert.deepEqual([sent.get('n2'), sent.get('n3')], [4, 4], 'periodic heartbeats resume once the reads stop');
   });
 
+  test('a lazy read sends no heartbeat round of its own: the next periodic heartbeat confirms it', () => {
+    const c = cluster(3, { node: { heartbeatTicks: 6 } });
+    elect(c, 'n1');
+    c.ticks(12);
+    let beats = 0;
+    c.net.filter = (m: Message) => {
+      if (m.type === 'heartbeat' && m.from === 'n1') beats++;
+      return false;
+    };
+    const answered: string[] = [];
+    c.clients = { applied: () => {}, readState: (_n, rs) => void answered.push(rs.ctx) };
+    // Right after a periodic heartbeat, so the next one is a whole interval away.
+    assert.notEqual(c.tickUntil(() => beats > 0, 7), null);
+    c.drain();
+    beats = 0;
+    c.node('n1').raw!.readIndex('lazy', { lazy: true });
+    c.drain();
+    assert.equal(beats, 0, 'no heartbeat went out for the lazy read');
+    c.ticks(2);
+    assert.deepEqual(answered, [], 'not answered before a heartbeat round confirmed leadership');
+    assert.notEqual(c.tickUntil(() => answered.length === 1, 8), null, 'answered after the next periodic round');
+    assert.equal(beats, 2, 'by that one round (one heartbeat per follower)');
+    c.node('n1').raw!.readIndex('eager');
+    c.drain();
+    assert.equal(beats, 4, 'an ordinary read still starts its own round at once');
+  });
+
   test('a leader cut off from the majority never answers a read', () => {
     const c = cluster(3);
     elect(c, 'n1');

@@ -16,7 +16,7 @@ import { DcsUnavailableError } from '../errors.js';
 import * as K from '../keys.js';
 import { ClusterKeys } from '../keys.js';
 import { buildClusterView, serializeSync, type RawNode } from '../parse.js';
-import type { Dcs, DcsOptions } from '../port.js';
+import type { Dcs, DcsOptions, GetClusterOptions } from '../port.js';
 import type {
   CasResult, ClusterStatus, ClusterView, DynamicConfigJson, Expect, FailoverRequest, HistoryLine, MemberData, SyncState,
 } from '../types.js';
@@ -116,13 +116,16 @@ export class RaftDcs implements Dcs {
 
   // --- reads ---
 
-  async getCluster(opts: { readonly renewLease?: boolean } = {}): Promise<ClusterView> {
+  async getCluster(opts: GetClusterOptions = {}): Promise<ClusterView> {
     // The HA loop's read renews the lease with the same leader confirmation (issue 4: one round
     // trip less per cycle); touchMember and updateLeader then reuse that renewal (KEEPALIVE_REUSE_MS).
     const id = this.leaseId;
     const sent = performance.now();
     const renew = opts.renewLease === true && id !== 0 && !(this.confirmedAt !== null && sent - this.confirmedAt < KEEPALIVE_REUSE_MS);
-    const r = await this.call('get cluster', () => this.kv.range({ prefix: this.keys.prefix }, renew ? { keepalive: id } : {}));
+    const r = await this.call('get cluster', () => this.kv.range({ prefix: this.keys.prefix }, {
+      ...(renew ? { keepalive: id } : {}),
+      ...(opts.unhurried === true ? { lazy: true } : {}),
+    }));
     this.readLeader = null;
     if (renew && r.keepalive !== undefined) {
       if (r.keepalive.found) {

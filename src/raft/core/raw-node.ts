@@ -122,11 +122,12 @@ export class RawNode {
   /**
    * Asks for a linearizable read point. The answer arrives as a ReadState with the same `ctx`
    * in a later Ready (never if leadership is lost meanwhile: the caller times out and retries).
-   * `ctx` must be unique among this node's outstanding requests.
+   * `ctx` must be unique among this node's outstanding requests. `lazy` (leader only): no
+   * heartbeat round of its own; the next periodic heartbeat confirms it, within a heartbeat interval.
    */
-  readIndex(ctx: string): void {
+  readIndex(ctx: string, opts: { readonly lazy?: boolean } = {}): void {
     const r = this.raft;
-    if (r.role === 'leader') handleReadIndex(r, ctx, r.id);
+    if (r.role === 'leader') handleReadIndex(r, ctx, r.id, opts.lazy === true);
     else if (r.lead !== null) r.send({ from: r.id, to: r.lead, term: 0, type: 'read-index', ctx });
   }
 

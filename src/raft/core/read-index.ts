@@ -60,8 +60,12 @@ export class ReadIndexQueue {
   }
 }
 
-/** Leader side of a read-index request (thesis §6.4); `requester` gets the answer. */
-export function handleReadIndex(r: Raft, ctx: string, requester: NodeId): void {
+/**
+ * Leader side of a read-index request (thesis §6.4); `requester` gets the answer. `lazy`: send no
+ * heartbeat round for it; the next periodic heartbeat (which carries the newest pending context)
+ * confirms it, within a heartbeat interval. An idle cluster's routine reads then cost no messages.
+ */
+export function handleReadIndex(r: Raft, ctx: string, requester: NodeId, lazy = false): void {
   const voters = r.voters();
   if (voters.length === 1 && voters[0] === r.id) {
     releaseRead(r, { ctx, requester, index: r.log.committed });
@@ -73,7 +77,7 @@ export function handleReadIndex(r: Raft, ctx: string, requester: NodeId): void {
     return;
   }
   r.reads.add(ctx, requester, r.log.committed, voters.includes(r.id) ? r.id : null);
-  bcastHeartbeat(r, ctx);
+  if (!lazy) bcastHeartbeat(r, ctx);
 }
 
 /** Hands a confirmed read point to whoever asked: ourselves (a ReadState) or a follower. */

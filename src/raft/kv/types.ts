@@ -155,6 +155,11 @@ export interface RangeOptions {
    * predates this option ignores it and the reply has no `keepalive`: renew separately then.
    */
   readonly keepalive?: number;
+  /**
+   * The caller can wait up to a heartbeat interval: the leader confirms the read with its next
+   * periodic heartbeat instead of a heartbeat round of its own (an idle HA loop's reads).
+   */
+  readonly lazy?: boolean;
 }
 
 /**
