@@ -76,7 +76,8 @@ export class SimClients {
     const viaReadIndex = input.kind === 'get' && c.rng.chance(0.7);
     const call = ++this.clock;
     if (viaReadIndex) {
-      node.raw!.readIndex(`r${opId}`);
+      // Half of them lazy (no heartbeat round of their own: the next periodic one confirms them).
+      node.raw!.readIndex(`r${opId}`, { lazy: c.rng.chance(0.5) });
     } else {
       const res = c.propose(node.id, { id: opId, input });
       // A refused proposal never reached the log: the operation did not happen.
