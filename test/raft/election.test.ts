@@ -118,6 +118,16 @@ describe('elections', () => {
     assert.ok(seen.size >= 8, 'timeouts should spread over the range');
   });
 
+  test('a (pre-)vote from a server missing from our configuration gets the removal notice and still an answer by the usual rules', () => {
+    // Our configuration may be the stale one: the candidate could have been added after it.
+    const r = new Raft({ id: 'a', storage: MemoryStorage.bootstrap(['a', 'b', 'c']), rng: new Prng(1), electionTicks: 10, heartbeatTicks: 1 });
+    r.step({ from: 'd', to: 'a', term: 1, type: 'pre-vote', lastIndex: 50, lastTerm: 1, transfer: false });
+    assert.deepEqual(r.msgs.map((m) => [m.type, 'reject' in m ? m.reject : null]), [['removed', null], ['pre-vote-resp', false]]);
+    r.msgs = [];
+    r.step({ from: 'd', to: 'a', term: 1, type: 'vote', lastIndex: 0, lastTerm: 0, transfer: false });
+    assert.deepEqual(r.msgs.map((m) => [m.type, 'reject' in m ? m.reject : null]), [['removed', null], ['vote-resp', true]], 'a candidate with an older log is refused as usual');
+  });
+
   test('impossible role transitions throw InvariantError', () => {
     const r = new Raft({ id: 'a', storage: MemoryStorage.bootstrap(['a', 'b', 'c']), rng: new Prng(1), electionTicks: 10, heartbeatTicks: 1 });
     assert.throws(() => r.becomeLeader(), InvariantError);

@@ -132,15 +132,19 @@ export class Raft {
 
   /**
    * A (pre-)vote from a server that our committed configuration lacks: tell it it was removed.
-   * Only a member with a committed configuration speaks, so a server being added (present in an
-   * uncommitted entry) or a node that is itself out of date is never told so wrongly.
+   * Only a member with a committed configuration speaks, and the candidate believes the notice
+   * only when it names a configuration newer than its own, so a server being added (present in
+   * an uncommitted entry) is never told so wrongly. The vote itself is still answered by the usual
+   * rules (Raft votes regardless of configuration): this node may be the one out of date, with a
+   * configuration from before the candidate was added, and withholding its vote then could leave
+   * the cluster without a quorum of voters willing to elect anyone (simulation seed 9497). A
+   * candidate truly removed cannot win anyway: a voter holding its removal has the newer log.
    */
-  private answerNonMember(m: Message): boolean {
-    if (m.type !== 'vote' && m.type !== 'pre-vote') return false;
+  private answerNonMember(m: Message): void {
+    if (m.type !== 'vote' && m.type !== 'pre-vote') return;
     const conf = this.confs.current();
-    if (conf.voters.length === 0 || this.isMember(m.from) || !this.isMember(this.id) || this.confPending()) return false;
+    if (conf.voters.length === 0 || this.isMember(m.from) || !this.isMember(this.id) || this.confPending()) return;
     this.send({ from: this.id, to: m.from, term: 0, type: 'removed', confIndex: this.confs.lastIndex() });
-    return true;
   }
 
   /** Believe a removal notice only from a configuration newer than ours that lacks us. */
@@ -227,7 +231,7 @@ export class Raft {
 
   step(m: Message): void {
     if (m.type === 'removed') return this.handleRemovedNotice(m.from, m.confIndex);
-    if (this.answerNonMember(m)) return;
+    this.answerNonMember(m);
     if (m.term > this.term && m.term !== 0) {
       if ((m.type === 'vote' || m.type === 'pre-vote') && this.inLease() && !m.transfer) return;
       if (m.type === 'pre-vote' || (m.type === 'pre-vote-resp' && !m.reject)) {
