@@ -52,6 +52,8 @@ export class Raft {
   progress = new Map<NodeId, Progress>();
   votes = new Map<NodeId, boolean>();
   electionElapsed = 0;
+  /** Leader: ticks since the last heartbeat to every peer carrying the newest pending read context. */
+  readRetryTicks = 0;
   randomizedTimeout = 0;
   leadTransferee: NodeId | null = null;
   transferElapsed = 0;
@@ -209,6 +211,7 @@ export class Raft {
     }
     this.lead = null;
     this.electionElapsed = 0;
+    this.readRetryTicks = 0;
     this.votes = new Map();
     this.leadTransferee = null;
     this.transferElapsed = 0;

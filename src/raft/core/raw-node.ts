@@ -209,7 +209,7 @@ export class RawNode {
 
   /**
    * For a leader: the ticks until a heartbeat is due to some peer (at least 1), counted from the
-   * last message sent to each. A driver that sleeps between ticks wakes then. Null for a
+   * last message sent to each, or to every peer for a read still waiting. A driver that sleeps between ticks wakes then. Null for a
    * non-leader and for a leader without peers.
    */
   ticksUntilHeartbeat(): number | null {
@@ -221,6 +221,8 @@ export class RawNode {
       const left = Math.max(1, r.cfg.heartbeatTicks - pr.idleTicks);
       if (min === null || left < min) min = left;
     }
+    // A waiting read gets its heartbeats within an interval even while appends keep peers busy.
+    if (min !== null && r.reads.lastCtx() !== null) min = Math.min(min, Math.max(1, r.cfg.heartbeatTicks - r.readRetryTicks));
     return min;
   }
 

@@ -77,7 +77,10 @@ export function handleReadIndex(r: Raft, ctx: string, requester: NodeId, lazy = 
     return;
   }
   r.reads.add(ctx, requester, r.log.committed, voters.includes(r.id) ? r.id : null);
-  if (!lazy) bcastHeartbeat(r, ctx);
+  if (!lazy) {
+    bcastHeartbeat(r, ctx);
+    r.readRetryTicks = 0;
+  }
 }
 
 /** Hands a confirmed read point to whoever asked: ourselves (a ReadState) or a follower. */

@@ -68,9 +68,19 @@ export function tickLeader(r: Raft): void {
     if (r.cfg.checkQuorum && !checkQuorum(r)) return;
   }
   // A heartbeat goes only to a peer the leader sent nothing for a heartbeat interval: a
-  // read-index round or an append already reset its election timer (issue 4: idle cost).
+  // read-index round or an append already reset its election timer (issue 4: idle cost). But
+  // appends confirm no read: while reads wait (a lazy one, or one whose acknowledgements were
+  // lost), every peer gets a heartbeat carrying the newest context at least once an interval.
   const due = peers.filter((id) => r.progress.get(id)!.idleTicks >= r.cfg.heartbeatTicks);
-  if (due.length > 0) sendHeartbeats(r, due, r.reads.lastCtx());
+  const ctx = r.reads.lastCtx();
+  if (ctx === null) r.readRetryTicks = 0;
+  else r.readRetryTicks++;
+  if (ctx !== null && (r.readRetryTicks >= r.cfg.heartbeatTicks || due.length === peers.length)) {
+    r.readRetryTicks = 0;
+    sendHeartbeats(r, peers, ctx);
+  } else if (due.length > 0) {
+    sendHeartbeats(r, due, ctx);
+  }
   maybeAutoremove(r);
 }
 
