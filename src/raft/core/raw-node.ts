@@ -209,8 +209,8 @@ export class RawNode {
 
   /**
    * For a leader: the ticks until a heartbeat is due to some peer (at least 1), counted from the
-   * last message sent to each, or to every peer for a read still waiting. A driver that sleeps between ticks wakes then. Null for a
-   * non-leader and for a leader without peers.
+   * last message sent to each, or to every peer for a read still waiting. A driver that sleeps
+   * between ticks wakes then. Null for a non-leader and for a leader without peers.
    */
   ticksUntilHeartbeat(): number | null {
     const r = this.raft;
