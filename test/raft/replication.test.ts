@@ -194,6 +194,19 @@ describe('read index', () => {
     assert.ok(ticks <= 7, `answered after ${ticks} ticks`);
   });
 
+  test('a write while a lazy read waits has it confirmed at once, not a heartbeat interval later', () => {
+    const c = cluster(3, { node: { heartbeatTicks: 20, electionTicks: 60 } });
+    elect(c, 'n1');
+    c.ticks(25);
+    const answered: string[] = [];
+    c.clients = { applied: () => {}, readState: (_n, rs) => void answered.push(rs.ctx) };
+    c.node('n1').raw!.readIndex('lazy', { lazy: true });
+    c.ticks(2);
+    assert.deepEqual(answered, [], 'still waiting for the periodic heartbeat');
+    put(c, 'k', 'v');
+    assert.notEqual(c.tickUntil(() => answered.length === 1, 4), null, 'answered within a round trip of the write');
+  });
+
   test('a leader cut off from the majority never answers a read', () => {
     const c = cluster(3);
     elect(c, 'n1');

@@ -15,7 +15,7 @@ import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js
 import { InvariantError } from './errors.js';
 import { RaftLog } from './log.js';
 import { handleReadIndex, ReadIndexQueue } from './read-index.js';
-import { bcastAppend, sendTimeoutNow } from './replication.js';
+import { bcastAppend, bcastHeartbeat, sendTimeoutNow } from './replication.js';
 import { stepCandidate } from './step-candidate.js';
 import { stepFollower, tickElection } from './step-follower.js';
 import { stepLeader, tickLeader } from './step-leader.js';
@@ -352,6 +352,14 @@ export class Raft {
     this.progress.get(this.id)?.maybeUpdate(last);
     if (ents.some((e) => e.type === 'conf-change')) this.onLogWritten(first, ents);
     if (!this.maybeCommit()) bcastAppend(this);
+    // The state is changing: a lazy read still waiting is confirmed now, not a heartbeat interval
+    // later, so a client that reads while the cluster changes is not held up (it sees the state
+    // from before this write, and its local watch then reports the write).
+    const ctx = this.reads.lastCtx();
+    if (ctx !== null) {
+      bcastHeartbeat(this, ctx);
+      this.readRetryTicks = 0;
+    }
     return last;
   }
 
