@@ -14,8 +14,8 @@ import { ConfHistory } from './conf-history.js';
 import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js';
 import { InvariantError } from './errors.js';
 import { RaftLog } from './log.js';
-import { handleReadIndex, ReadIndexQueue } from './read-index.js';
-import { bcastAppend, bcastHeartbeat, sendTimeoutNow } from './replication.js';
+import { bcastReadHeartbeat, handleReadIndex, ReadIndexQueue } from './read-index.js';
+import { bcastAppend, sendTimeoutNow } from './replication.js';
 import { stepCandidate } from './step-candidate.js';
 import { stepFollower, tickElection } from './step-follower.js';
 import { stepLeader, tickLeader } from './step-leader.js';
@@ -356,10 +356,7 @@ export class Raft {
     // later, so a client that reads while the cluster changes is not held up (it sees the state
     // from before this write, and its local watch then reports the write).
     const ctx = this.reads.lastCtx();
-    if (ctx !== null) {
-      bcastHeartbeat(this, ctx);
-      this.readRetryTicks = 0;
-    }
+    if (ctx !== null) bcastReadHeartbeat(this, ctx);
     return last;
   }
 

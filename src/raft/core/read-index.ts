@@ -77,10 +77,16 @@ export function handleReadIndex(r: Raft, ctx: string, requester: NodeId, lazy = 
     return;
   }
   r.reads.add(ctx, requester, r.log.committed, voters.includes(r.id) ? r.id : null);
-  if (!lazy) {
-    bcastHeartbeat(r, ctx);
-    r.readRetryTicks = 0;
-  }
+  if (!lazy) bcastReadHeartbeat(r, ctx);
+}
+
+/**
+ * A heartbeat to every peer carrying `ctx` (the newest pending read): it can confirm every read
+ * waiting so far, so the retry count (Raft.readRetryTicks) starts again.
+ */
+export function bcastReadHeartbeat(r: Raft, ctx: string): void {
+  bcastHeartbeat(r, ctx);
+  r.readRetryTicks = 0;
 }
 
 /** Hands a confirmed read point to whoever asked: ourselves (a ReadState) or a follower. */

@@ -4,7 +4,7 @@
  */
 import { hasMajority } from '../quorum/quorum.js';
 import type { Raft } from './raft.js';
-import { handleReadIndex, releaseRead } from './read-index.js';
+import { bcastReadHeartbeat, handleReadIndex, releaseRead } from './read-index.js';
 import { handleAppendResp, maybeSendAppend, sendHeartbeats, sendTimeoutNow } from './replication.js';
 import type { Message, NodeId } from './types.js';
 
@@ -76,8 +76,7 @@ export function tickLeader(r: Raft): void {
   if (ctx === null) r.readRetryTicks = 0;
   else r.readRetryTicks++;
   if (ctx !== null && (r.readRetryTicks >= r.cfg.heartbeatTicks || due.length === peers.length)) {
-    r.readRetryTicks = 0;
-    sendHeartbeats(r, peers, ctx);
+    bcastReadHeartbeat(r, ctx);
   } else if (due.length > 0) {
     sendHeartbeats(r, due, ctx);
   }
