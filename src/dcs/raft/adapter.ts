@@ -93,9 +93,22 @@ export class RaftDcs implements Dcs {
     if (!this.leaseId) return false;
     const id = this.leaseId;
     const sent = performance.now();
-    if (this.confirmedAt !== null && sent - this.confirmedAt < KEEPALIVE_REUSE_MS) return true;
+    if (this.confirmedRecently(sent)) return true;
     const r = await this.call('lease keepalive', () => this.kv.leaseKeepAlive(id));
-    if (!r.found) { if (this.leaseId === id) this.leaseId = 0; return false; }
+    return this.noteRenewal(id, sent, r.found);
+  }
+
+  /** A renewal was confirmed less than KEEPALIVE_REUSE_MS before `now`: it need not be repeated. */
+  private confirmedRecently(now: number): boolean {
+    return this.confirmedAt !== null && now - this.confirmedAt < KEEPALIVE_REUSE_MS;
+  }
+
+  /** The leader's answer to renewing lease `id`, asked at `sent`: move the confirmation, or drop a lease found gone. */
+  private noteRenewal(id: number, sent: number, found: boolean): boolean {
+    if (!found) {
+      if (this.leaseId === id) this.leaseId = 0;
+      return false;
+    }
     this.confirmedAt = Math.max(this.confirmedAt ?? 0, sent);
     return true;
   }
@@ -121,18 +134,15 @@ export class RaftDcs implements Dcs {
     // trip less per cycle); touchMember and updateLeader then reuse that renewal (KEEPALIVE_REUSE_MS).
     const id = this.leaseId;
     const sent = performance.now();
-    const renew = opts.renewLease === true && id !== 0 && !(this.confirmedAt !== null && sent - this.confirmedAt < KEEPALIVE_REUSE_MS);
+    const renew = opts.renewLease === true && id !== 0 && !this.confirmedRecently(sent);
     const r = await this.call('get cluster', () => this.kv.range({ prefix: this.keys.prefix }, {
       ...(renew ? { keepalive: id } : {}),
       ...(opts.unhurried === true ? { lazy: true } : {}),
     }));
     this.readLeader = null;
-    if (renew && r.keepalive !== undefined) {
-      if (r.keepalive.found) {
-        this.confirmedAt = Math.max(this.confirmedAt ?? 0, sent);
-        const leader = r.kvs.find((kv) => kv.key === this.keys.leader);
-        if (leader?.value === this.member && leader.lease === id) this.readLeader = { confirmedAt: sent, lease: id };
-      } else if (this.leaseId === id) this.leaseId = 0;
+    if (renew && r.keepalive !== undefined && this.noteRenewal(id, sent, r.keepalive.found)) {
+      const leader = r.kvs.find((kv) => kv.key === this.keys.leader);
+      if (leader?.value === this.member && leader.lease === id) this.readLeader = { confirmedAt: sent, lease: id };
     }
     const nodes: RawNode[] = [];
     for (const kv of r.kvs) {
@@ -166,7 +176,7 @@ export class RaftDcs implements Dcs {
     // ask (issue 4: one forwarded call and one read-index round less per cycle on the primary).
     const seen = this.readLeader;
     this.readLeader = null;
-    if (seen !== null && seen.lease === this.leaseId && this.confirmedAt === seen.confirmedAt && performance.now() - seen.confirmedAt < KEEPALIVE_REUSE_MS) {
+    if (seen !== null && seen.lease === this.leaseId && this.confirmedAt === seen.confirmedAt && this.confirmedRecently(performance.now())) {
       return true;
     }
     if (!(await this.keepalive())) {
