@@ -79,8 +79,13 @@ let timerFor = '';
 let pollTimer: NodeJS.Timeout | null = null;
 let armed = false;
 
-/** The fallback poll: again after POLL_MS while armed, IDLE_POLL_MS otherwise. */
-function schedulePoll(ms = armed ? POLL_MS : IDLE_POLL_MS): void {
+/** The fallback poll period: POLL_MS while armed, IDLE_POLL_MS otherwise. */
+function pollMs(): number {
+  return armed ? POLL_MS : IDLE_POLL_MS;
+}
+
+/** The fallback poll: check() again after `ms`. */
+function schedulePoll(ms = pollMs()): void {
   if (pollTimer) clearTimeout(pollTimer);
   pollTimer = setTimeout(() => { pollTimer = null; check(); }, ms);
 }
@@ -129,7 +134,7 @@ function check(): void {
       missingSince ||= Date.now();
       if (Date.now() - missingSince > EXIT_AFTER_MISSING_MS) { log('state file removed: exiting'); process.exit(0); }
       // Look again just after the grace period, not a whole idle poll later.
-      return schedulePoll(Math.min(armed ? POLL_MS : IDLE_POLL_MS, missingSince + EXIT_AFTER_MISSING_MS + 50 - Date.now()));
+      return schedulePoll(Math.min(pollMs(), missingSince + EXIT_AFTER_MISSING_MS + 50 - Date.now()));
     }
     return schedulePoll();
   }

@@ -205,6 +205,13 @@ export const restartAll: Scenario = {
   heal: restartVictims,
 };
 
+/** The Raft leader's node, made this run's victim, and how to name it in a note. */
+async function raftLeaderVictim(ctx: ChaosContext): Promise<{ victim: AgentNode; label: string }> {
+  const victim = await raftLeader(ctx);
+  ctx.victims.push(victim);
+  return { victim, label: `${victim.name} (Raft leader, PostgreSQL ${victim === ctx.primary ? 'primary' : 'replica'})` };
+}
+
 /** The node whose embedded Raft node leads (built-in Raft DCS only), asked of every node; throws if none does. */
 async function raftLeader(ctx: ChaosContext): Promise<AgentNode> {
   for (let i = 0; i < 50; i++) {
@@ -222,10 +229,9 @@ export const killRaftLeader: Scenario = {
   needs: 'raft',
   expected: "built-in Raft DCS: the node whose agent leads the Raft group dies (agent and PostgreSQL SIGKILLed; its sockets close). The others elect a new Raft leader at once; if it was the primary, a replica takes over after the leader key expires, else the primary keeps its key (a new Raft leader restarts every lease's countdown) and never demotes",
   async fault(ctx) {
-    const victim = await raftLeader(ctx);
-    ctx.victims.push(victim);
+    const { victim, label } = await raftLeaderVictim(ctx);
     await victim.killNode();
-    ctx.note(`${victim.name} (Raft leader, PostgreSQL ${victim === ctx.primary ? 'primary' : 'replica'}): agent and PostgreSQL SIGKILLed`);
+    ctx.note(`${label}: agent and PostgreSQL SIGKILLed`);
     if (victim === ctx.primary) await awaitFailover(ctx, victim);
     else await sleep(ctx.rng.intBetween(2000, 6000));
   },
@@ -237,11 +243,10 @@ export const freezeRaftLeader: Scenario = {
   needs: 'raft',
   expected: "built-in Raft DCS: the Raft leader's agent is SIGSTOPped, so its connections stay open and only the election timeout reveals it. The others elect a new Raft leader; if the frozen agent ran the primary, its fence stops PostgreSQL before a replica promotes; after SIGCONT the old Raft leader steps down and its agent follows",
   async fault(ctx) {
-    const victim = await raftLeader(ctx);
-    ctx.victims.push(victim);
+    const { victim, label } = await raftLeaderVictim(ctx);
     const ms = faultDurationMs(ctx);
     victim.proc!.child.kill('SIGSTOP');
-    ctx.note(`${victim.name} (Raft leader, PostgreSQL ${victim === ctx.primary ? 'primary' : 'replica'}): agent SIGSTOPped for ${ms} ms`);
+    ctx.note(`${label}: agent SIGSTOPped for ${ms} ms`);
     await sleep(ms);
   },
   async heal(ctx) {
