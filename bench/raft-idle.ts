@@ -73,6 +73,8 @@ export async function benchRaftIdle(): Promise<{ seconds: number; settleSeconds:
         logEntries: raft.last_index !== undefined && b.last_index !== undefined ? raft.last_index - b.last_index : null,
       };
     }));
+    // A CPU profile (AGENT_NODE_ARGS="--cpu-prof ...") is written only when the agent exits on its own.
+    if ((process.env.AGENT_NODE_ARGS ?? '').includes('--cpu-prof')) await Promise.all(cluster.nodes.map((n) => n.stop()));
     return { seconds: idleS, settleSeconds: settleS, rows };
   } finally {
     await cluster.destroy();
