@@ -18,12 +18,15 @@ class Counting implements KvClientOps {
   txns = 0;
   renewingReads = 0;
   plainReads = 0;
+  /** Holds every range answer back this long (a lazy read waits up to a heartbeat interval). */
+  slowReadMs = 0;
   constructor(private readonly n: RaftNode) {}
   txn: KvClientOps['txn'] = (r) => { this.txns++; return this.n.txn(r); };
   range = (t: { readonly key: string } | { readonly prefix: string }, o: RangeOptions = {}) => {
     if (o.keepalive !== undefined) this.renewingReads++;
     else this.plainReads++;
-    return this.n.range(t, o);
+    const answer = this.n.range(t, o);
+    return this.slowReadMs > 0 ? answer.then(async (r) => { await sleep(this.slowReadMs); return r; }) : answer;
   };
   leaseGrant: KvClientOps['leaseGrant'] = (t) => this.n.leaseGrant(t);
   leaseKeepAlive: KvClientOps['leaseKeepAlive'] = (id) => { this.keepalives++; return this.n.leaseKeepAlive(id); };
@@ -64,6 +67,23 @@ describe('raft adapter: the HA loop read renews the lease', () => {
     await sleep(1100);
     await dcs.touchMember(member('running'));
     assert.equal(kv.keepalives, 1, 'an older confirmation is renewed by touchMember as before');
+    await dcs.close();
+  });
+
+  test('a renewal answered slowly (a lazy read) is reused from its answer, and the local deadline still counts from the request', async () => {
+    const kv = new Counting(node);
+    const dcs = open(kv, 'm3');
+    await dcs.touchMember(member('running'));
+    await sleep(1100);
+    kv.slowReadMs = 1200;
+    const asked = performance.now();
+    await dcs.getCluster({ renewLease: true });
+    kv.slowReadMs = 0;
+    const confirmed = dcs.leaseConfirmedAt()!;
+    assert.ok(confirmed >= asked && confirmed < asked + 100, `the confirmation is the request's time, not the answer's (${(confirmed - asked).toFixed(0)} ms after asking)`);
+    await dcs.touchMember(member('running'));
+    assert.equal(kv.keepalives, 0, 'the renewal answered a moment ago is not repeated, though it was asked over 1 s ago');
+    assert.equal(dcs.leaseConfirmedAt(), confirmed);
     await dcs.close();
   });
 

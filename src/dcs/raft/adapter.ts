@@ -24,9 +24,11 @@ import type {
 const WAKE_KEYS = new Set([K.LEADER, K.CONFIG, K.FAILOVER, K.SYNC, K.INITIALIZE, K.HISTORY]);
 
 /**
- * A keep-alive confirmed less than this long ago is not repeated: the primary's cycle renews its
- * one lease for the leader key and again for its member key, a few milliseconds apart. Skipping
- * the second keeps the older confirmation time, so the local deadline only gets earlier.
+ * A keep-alive whose answer came less than this long ago is not repeated: the primary's cycle
+ * renews its one lease for the leader key and again for its member key, a few milliseconds apart.
+ * Skipping the second keeps the older confirmation time, so the local deadline only gets earlier.
+ * The window counts from the answer, not the request: an idle cycle's lazy read is answered up to
+ * a heartbeat interval after it was sent (1.5 s at ttl 30), and its renewal is still this cycle's.
  */
 const KEEPALIVE_REUSE_MS = 1000;
 
@@ -43,7 +45,10 @@ export class RaftDcs implements Dcs {
   readonly member: string;
   private readonly keys: ClusterKeys;
   private leaseId = 0;
+  /** When the lease's last confirmed renewal was asked (the local deadline counts from here). */
   private confirmedAt: number | null = null;
+  /** When that confirmation arrived (the reuse window counts from here). */
+  private answeredAt: number | null = null;
   private lastMember: string | null = null;
   /**
    * What the HA loop's last renewing read showed of the leader key: ours (this member's name on
@@ -86,6 +91,7 @@ export class RaftDcs implements Dcs {
     if (r.kind === 'error') throw new DcsUnavailableError(`raft lease grant: ${r.message}`);
     this.leaseId = r.id;
     this.confirmedAt = sent;
+    this.answeredAt = performance.now();
     return r.id;
   }
 
@@ -98,9 +104,9 @@ export class RaftDcs implements Dcs {
     return this.noteRenewal(id, sent, r.found);
   }
 
-  /** A renewal was confirmed less than KEEPALIVE_REUSE_MS before `now`: it need not be repeated. */
+  /** A renewal's confirmation arrived less than KEEPALIVE_REUSE_MS before `now`: it need not be repeated. */
   private confirmedRecently(now: number): boolean {
-    return this.confirmedAt !== null && now - this.confirmedAt < KEEPALIVE_REUSE_MS;
+    return this.confirmedAt !== null && this.answeredAt !== null && now - this.answeredAt < KEEPALIVE_REUSE_MS;
   }
 
   /** The leader's answer to renewing lease `id`, asked at `sent`: move the confirmation, or drop a lease found gone. */
@@ -110,6 +116,7 @@ export class RaftDcs implements Dcs {
       return false;
     }
     this.confirmedAt = Math.max(this.confirmedAt ?? 0, sent);
+    this.answeredAt = performance.now();
     return true;
   }
 
