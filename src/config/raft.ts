@@ -80,14 +80,15 @@ export type RaftSection = z.output<typeof raftSectionSchema>;
 /**
  * The embedded node's defaults, tuned for the HA loop rather than QLUSTER's seed example (whose
  * 30 s node-timeout would make every failover wait half a minute for a Raft leader). node-timeout
- * follows the lease ttl (defaultNodeTimeoutMs), the heartbeat is a third of node-timeout (so a
- * leader's check-quorum sees about three rounds of acknowledgements per window), the
- * vote timeouts default to node-timeout and the retry interval to two heartbeats.
+ * follows the lease ttl (defaultNodeTimeoutMs), the heartbeat follows node-timeout
+ * (defaultHeartbeatMs), the vote timeouts default to node-timeout and the retry interval to two
+ * heartbeats.
  */
 export const RAFT_DEFAULTS = {
   nodeTimeoutMinMs: 1000,
   nodeTimeoutMaxMs: 5000,
-  heartbeatsPerNodeTimeout: 3,
+  /** The heartbeat slack (node-timeout minus heartbeat) the default heartbeat keeps when it can. */
+  heartbeatSlackMs: 1500,
   helloRetryIntervalMs: 200,
   quorumReplication: true,
   replicationFactor: 0,
@@ -111,6 +112,24 @@ export function defaultNodeTimeoutMs(ttlSeconds: number): number {
   return Math.min(RAFT_DEFAULTS.nodeTimeoutMaxMs, Math.max(RAFT_DEFAULTS.nodeTimeoutMinMs, Math.round(ttlSeconds * 100)));
 }
 
+/**
+ * heartbeat-interval when the section does not set it: half of node-timeout, as long as that
+ * leaves at least heartbeatSlackMs of slack (node-timeout minus heartbeat), and never less than a
+ * third of node-timeout (ttl 10 -> 333 ms, ttl 20 -> 667 ms, ttl 30 -> 1.5 s, ttl 50+ -> 2.5 s).
+ *
+ * Heartbeats are most of an idle node's cost, so fewer is cheaper; the slack is what it costs.
+ * A follower pre-votes when it hears nothing for a random time between node-timeout and twice
+ * that, so a delay of up to the slack in one heartbeat (a stalled event loop on the leader, a
+ * starved CPU) never starts an election. The leader needs an acknowledgement from a majority per
+ * node-timeout (check-quorum): with half, each follower answers about twice per window, and in a
+ * three-node cluster one answer from either follower is enough.
+ */
+export function defaultHeartbeatMs(nodeTimeoutMs: number): number {
+  const half = nodeTimeoutMs / 2;
+  const third = nodeTimeoutMs / 3;
+  return Math.round(Math.max(third, Math.min(half, nodeTimeoutMs - RAFT_DEFAULTS.heartbeatSlackMs)));
+}
+
 /** QLUSTER settings from a parsed raft section, defaults filled in (timings from the lease ttl in seconds). */
 export function qlusterSettingsOf(section: RaftSection, ttlSeconds: number): QlusterRaftSettings {
   return settingsFrom(section as Readonly<Record<string, unknown>>, ttlSeconds);
@@ -120,7 +139,7 @@ function settingsFrom(r: Readonly<Record<string, unknown>>, ttlSeconds: number):
   const num = (key: QlusterKey, dflt: number): number => { const v = pick(r, key); return typeof v === 'number' ? v : dflt; };
   const flag = (key: QlusterKey, dflt: boolean): boolean => { const v = pick(r, key); return typeof v === 'boolean' ? v : dflt; };
   const nodeTimeoutMs = num('node-timeout', defaultNodeTimeoutMs(ttlSeconds));
-  const heartbeatIntervalMs = num('heartbeat-interval', Math.round(nodeTimeoutMs / RAFT_DEFAULTS.heartbeatsPerNodeTimeout));
+  const heartbeatIntervalMs = num('heartbeat-interval', defaultHeartbeatMs(nodeTimeoutMs));
   return {
     nodeTimeoutMs,
     heartbeatIntervalMs,

@@ -57,13 +57,14 @@ describe('raft: QLUSTER settings at config load', () => {
     assert.equal(defaults.autoremoveEnabled, false);
   });
 
-  test('unset timings follow the lease ttl: node-timeout a tenth of it within 1-5 s, the heartbeat a third of node-timeout', () => {
+  test('unset timings follow the lease ttl: node-timeout a tenth of it within 1-5 s, the heartbeat half of it where 1.5 s of slack remains, else a third', () => {
     const raft = check({}).config!.raft!;
     assert.deepEqual([5, 10, 20, 30, 60, 3600].map((ttl) => qlusterSettingsOf(raft, ttl).nodeTimeoutMs), [1000, 1000, 2000, 3000, 5000, 5000]);
     const at30 = qlusterSettingsOf(raft, 30);
-    assert.equal(at30.heartbeatIntervalMs, 1000);
+    assert.deepEqual([5, 10, 20, 30, 40, 60].map((ttl) => qlusterSettingsOf(raft, ttl).heartbeatIntervalMs), [333, 333, 667, 1500, 2000, 2500]);
+    assert.equal(at30.heartbeatIntervalMs, 1500);
     assert.equal(at30.leaderVotingTimeoutMs, 3000);
-    assert.equal(at30.replicationRetryIntervalMs, 2000, 'two heartbeats');
+    assert.equal(at30.replicationRetryIntervalMs, 3000, 'two heartbeats');
     const pinned = qlusterSettingsOf(check({ 'node-timeout': '2s' }).config!.raft!, 30);
     assert.deepEqual([pinned.nodeTimeoutMs, pinned.heartbeatIntervalMs], [2000, 667], 'a set node-timeout wins; the heartbeat follows it');
     const both = qlusterSettingsOf(check({ 'heartbeat-interval': '100ms' }).config!.raft!, 30);
