@@ -8,7 +8,7 @@
  * a majority); it rejects when another term's entry took its index (leadership changed).
  */
 import type { Entry, ReadState, Snapshot } from './core/index.js';
-import { KvStateMachine, type KvResult } from './kv/index.js';
+import { KvStateMachine, type KvListener, type KvResult } from './kv/index.js';
 import { NoLeaderError } from './node-support.js';
 
 interface Pending { term: number; resolve: (r: KvResult) => void; reject: (e: Error) => void }
@@ -24,6 +24,8 @@ export class AppliedState {
   private readonly pending = new Map<number, Pending>();
   private readonly reads = new Map<string, (index: number) => void>();
   private readonly waiters: Array<{ index: number; resolve: () => void }> = [];
+  /** onChange listeners, each with its unsubscribe from the current state machine. */
+  private readonly subscriptions = new Map<KvListener, () => void>();
 
   /** `snap`: the stored snapshot (index 0: a joining server, which starts empty). */
   constructor(snap: Snapshot, private readonly observe: (result: KvResult) => void) {
@@ -34,8 +36,27 @@ export class AppliedState {
   /** A snapshot from the leader replaced the log. */
   restore(snap: Snapshot): void {
     // Watchers subscribed to the old state machine time out and re-read: acceptable for a rare event.
+    for (const off of this.subscriptions.values()) off();
     this.kv = KvStateMachine.restore(snap.data);
     this.applied = Math.max(this.applied, snap.index);
+    for (const listener of [...this.subscriptions.keys()]) {
+      this.subscriptions.set(listener, this.kv.subscribe(listener));
+      // Anything may have changed: an empty change says "look again".
+      listener({ index: snap.index, revision: this.kv.revision, events: [] });
+    }
+  }
+
+  /**
+   * Calls `listener` after every apply that changed keys (KvStateMachine.subscribe), across
+   * snapshot installs: after one it is called once with no events, meaning "anything may have
+   * changed". Returns the unsubscribe function.
+   */
+  onChange(listener: KvListener): () => void {
+    this.subscriptions.set(listener, this.kv.subscribe(listener));
+    return () => {
+      this.subscriptions.get(listener)?.();
+      this.subscriptions.delete(listener);
+    };
   }
 
   apply(e: Entry): void {

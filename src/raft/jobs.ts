@@ -74,8 +74,9 @@ export interface RaftJobsOptions {
   /** How often the leader steps jobs that are queued or running (default 200 ms). */
   readonly pollMs?: number;
   /**
-   * How often a node looks for work otherwise: a follower (it may become leader) and a leader with
-   * no unfinished job (default 1 s). A job submitted on the leader itself starts at once.
+   * How often a leader with no unfinished job looks for work anyway (default 10 s), a safety net:
+   * it is nudged (nudge()) when a job is stored or it becomes leader, so a new job starts at once.
+   * A follower does not poll.
    */
   readonly idlePollMs?: number;
 }
@@ -88,8 +89,13 @@ export const KEEP_FINISHED = 100;
 
 export class RaftJobs {
   private timer: NodeJS.Timeout | null = null;
+  private started = false;
   private stopped = false;
   private busy = false;
+  /** A scheduled pass is running, from its timer until it has rescheduled. */
+  private running = false;
+  /** A nudge came while a scheduled pass ran: pass again at once when it ends. */
+  private nudged = false;
   /** The last pass, on the leader, saw a queued or running job. */
   private active = false;
   private readonly idlePollMs: number;
@@ -101,28 +107,52 @@ export class RaftJobs {
   constructor(private readonly node: JobsNode, private readonly prefix: string, private readonly log: JobsLog, o: RaftJobsOptions = {}) {
     this.timeoutMs = o.timeoutMs ?? 30_000;
     this.pollMs = o.pollMs ?? 200;
-    this.idlePollMs = Math.max(this.pollMs, o.idlePollMs ?? 1000);
+    this.idlePollMs = Math.max(this.pollMs, o.idlePollMs ?? 10_000);
   }
 
   start(): void {
-    if (this.timer) return;
+    if (this.started) return;
+    this.started = true;
     this.stopped = false;
     this.schedule(this.pollMs);
   }
 
   stop(): void {
+    this.started = false;
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 
-  /** Polls fast only while the leader has unfinished jobs (an idle node woke 5 times a second: issue 4). */
-  private schedule(ms: number): void {
+  /**
+   * Something may have work: a job was stored or changed, or this node became leader. A pass runs
+   * at once (after the one in flight, if any).
+   */
+  nudge(): void {
+    if (!this.started || this.stopped) return;
+    // While a scheduled pass runs, its end reschedules: it must see the nudge, or replace it.
+    if (this.running) { this.nudged = true; return; }
+    this.schedule(0);
+  }
+
+  /**
+   * Polls fast only while the leader has unfinished jobs, slowly on an idle leader, and not at all
+   * on a follower: nudges start the work (an idle node woke 5, then 1, times a second: issue 4).
+   */
+  private schedule(ms: number | null): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (ms === null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.pass().finally(() => this.schedule(this.active ? this.pollMs : this.idlePollMs));
+      this.running = true;
+      void this.pass().finally(() => {
+        this.running = false;
+        const again = this.nudged;
+        this.nudged = false;
+        this.schedule(again ? 0 : !this.node.isLeader ? null : this.active ? this.pollMs : this.idlePollMs);
+      });
     }, ms);
   }
 
@@ -135,7 +165,7 @@ export class RaftJobs {
     const key = this.prefix + job.id;
     const r = await this.node.txn({ compare: [{ key, target: 'create', op: '==', value: 0 }], success: [{ kind: 'put', key, value: JSON.stringify(job) }], failure: [] });
     if (r.kind === 'error') throw new Error(`storing job ${job.id} failed: ${r.message}`);
-    if (this.node.isLeader && this.timer) this.schedule(0);
+    if (this.node.isLeader) this.nudge();
     return job;
   }
 

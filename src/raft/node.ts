@@ -126,6 +126,12 @@ export class RaftNode implements KvClientOps {
     });
     this.leases = new LeaseClock({ electionTimeoutMs: o.electionTicks * o.tickMs });
     this.jobs = o.jobsPrefix ? new RaftJobs(this, o.jobsPrefix, o.log) : null;
+    const jobsPrefix = o.jobsPrefix;
+    if (this.jobs && jobsPrefix) {
+      // Jobs are scheduled on change, not by polling (issue 4: idle wake-ups).
+      const jobs = this.jobs;
+      this.state.onChange((c) => { if (c.events.length === 0 || c.events.some((ev) => ev.key.startsWith(jobsPrefix))) jobs.nudge(); });
+    }
     this.loop = this.readyLoop();
     this.router = new LeaderRouter({
       self: o.id, timeoutMs: o.requestTimeoutMs,
@@ -327,6 +333,7 @@ export class RaftNode implements KvClientOps {
       // A new leader cannot trust another node's clock: every lease restarts its countdown here.
       this.leases.promote(this.kv.leases(), performance.now());
       this.o.log.info({ term: this.raw.basicStatus().term }, 'raft: this node is the leader');
+      this.jobs?.nudge();
     } else if (role !== 'leader' && wasLeader) {
       this.leases.demote();
     }

@@ -62,6 +62,8 @@ describe('raft membership jobs (real nodes over TCP)', () => {
     const follower = [...h.nodes.values()].find((n) => !n.isLeader && n.id !== d)!;
     const job = await follower.jobs!.submit('add_peer', { peer: d }); // submitted on a follower
     assert.equal(job.state, 'queued');
+    // The leader is nudged by the stored job; it does not wait for its 10 s idle poll.
+    await waitFor('the leader to start the job', async () => (await leader.jobs!.get(job.id))?.state !== 'queued', 2000, 20);
     const done = await finished(leader, job.id);
     assert.equal(done.state, 'succeeded', done.message);
     assert.ok(leader.membership().voters.includes(d));
