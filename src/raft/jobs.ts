@@ -89,8 +89,8 @@ export const KEEP_FINISHED = 100;
 
 export class RaftJobs {
   private timer: NodeJS.Timeout | null = null;
+  /** Between start() and stop(): only then does a pass run. */
   private started = false;
-  private stopped = false;
   private busy = false;
   /** A scheduled pass is running, from its timer until it has rescheduled. */
   private running = false;
@@ -113,13 +113,11 @@ export class RaftJobs {
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.stopped = false;
     this.schedule(this.pollMs);
   }
 
   stop(): void {
     this.started = false;
-    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
@@ -129,7 +127,7 @@ export class RaftJobs {
    * at once (after the one in flight, if any).
    */
   nudge(): void {
-    if (!this.started || this.stopped) return;
+    if (!this.started) return;
     // While a scheduled pass runs, its end reschedules: it must see the nudge, or replace it.
     if (this.running) { this.nudged = true; return; }
     this.schedule(0);
@@ -140,7 +138,7 @@ export class RaftJobs {
    * on a follower: nudges start the work (an idle node woke 5, then 1, times a second: issue 4).
    */
   private schedule(ms: number | null): void {
-    if (this.stopped) return;
+    if (!this.started) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (ms === null) return;
