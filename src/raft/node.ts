@@ -337,6 +337,11 @@ export class RaftNode implements KvClientOps {
     } else if (role !== 'leader' && wasLeader) {
       this.leases.demote();
     }
+    // The pending wake-up was planned for the old role. A follower told to campaign at once (a
+    // leadership transfer) wins by messages alone, with no tick: without this it would sleep
+    // until its old election deadline and send no heartbeat meanwhile, so the other followers'
+    // timers could run out first and depose it (seen in membership-jobs: 0.57 s after a transfer).
+    this.scheduleWake();
   }
 
   /** Between Readies (no persist in flight): snapshot the state machine now and then, keeping 200 entries for slow followers. */
