@@ -12,7 +12,7 @@ import type { Agent } from '../../src/ha/agent.js';
 import { AgentApi } from '../../src/ha/api-backend.js';
 import type { RaftJob } from '../../src/raft/jobs.js';
 import { RaftNode } from '../../src/raft/node.js';
-import { freePort, waitFor } from '../support/ports.js';
+import { freePorts, waitFor } from '../support/ports.js';
 import { RaftHarness } from './node-harness.js';
 
 const PREFIX = '/service/jobs-test/jobs/';
@@ -47,8 +47,10 @@ describe('raft membership jobs (real nodes over TCP)', () => {
   let d = '';
   process.on('exit', () => rmSync(h.root, { recursive: true, force: true }));
   before(async () => {
-    ids = await Promise.all([freePort(), freePort(), freePort()]).then((ps) => ps.map((p) => `127.0.0.1:${p}`));
-    d = `127.0.0.1:${await freePort()}`;
+    // Four ports at once: a fourth asked for later can be one of the first three, freed meanwhile.
+    const ports = (await freePorts(4)).map((p) => `127.0.0.1:${p}`);
+    ids = ports.slice(0, 3);
+    d = ports[3]!;
     await Promise.all(ids.map((id) => h.start(id, ids)));
     await h.leader();
   });

@@ -8,7 +8,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RaftNode } from '../../src/raft/node.js';
-import { freePort, sleep, waitFor } from '../support/ports.js';
+import { freePorts, sleep, waitFor } from '../support/ports.js';
 import { RaftHarness } from './node-harness.js';
 
 const received = (n: RaftNode): number => n.status().transport.traffic.messagesReceived;
@@ -18,7 +18,7 @@ describe('raft driver wake-ups', () => {
   after(() => h.cleanup());
 
   test('a node that wins leadership by a transfer heartbeats at once', async () => {
-    const ids = await Promise.all([freePort(), freePort(), freePort()]).then((ps) => ps.map((p) => `127.0.0.1:${p}`));
+    const ids = (await freePorts(3)).map((p) => `127.0.0.1:${p}`);
     // 50 ms ticks: heartbeat 100 ms, election timeout 2-4 s. A follower's wake-up is its election
     // deadline, seconds away; the new leader must not keep it.
     await Promise.all(ids.map((id) => h.startNode(id, { voters: ids, electionTicks: 40, heartbeatTicks: 2 })));

@@ -1,5 +1,25 @@
 import { createServer } from 'node:net';
 
+/**
+ * `n` distinct TCP ports on 127.0.0.1 that were free a moment ago. All are held until every one is
+ * handed out: separate freePort() calls can get the same port back once the first was released.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = Array.from({ length: n }, () => createServer());
+  try {
+    return await Promise.all(servers.map((srv) => new Promise<number>((resolve, reject) => {
+      srv.unref();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const addr = srv.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : 0);
+      });
+    })));
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise<void>((r) => (srv.listening ? srv.close(() => r()) : r()))));
+  }
+}
+
 /** A TCP port on 127.0.0.1 that was free a moment ago (the OS hands it out). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
