@@ -1,26 +1,46 @@
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
+
+/** Every port handed out by this process: never handed out twice (the OS may offer it again once freed). */
+const handedOut = new Set<number>();
+
+function listenAnywhere(srv: Server): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : 0);
+    });
+  });
+}
 
 /**
- * `n` distinct TCP ports on 127.0.0.1 that were free a moment ago. All are held until every one is
- * handed out: separate freePort() calls can get the same port back once the first was released.
+ * `n` distinct TCP ports on 127.0.0.1 that were free a moment ago, none handed out before by this
+ * process. Once a port is released the OS can offer it again to the next caller: a cluster that
+ * asked for its ports one by one once got the same port as one node's Raft port and another's
+ * REST port. Each port is held until all are chosen, and ports handed out earlier are skipped.
  */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = Array.from({ length: n }, () => createServer());
+  const held: Server[] = [];
+  const out: number[] = [];
   try {
-    return await Promise.all(servers.map((srv) => new Promise<number>((resolve, reject) => {
-      srv.unref();
-      srv.once('error', reject);
-      srv.listen(0, '127.0.0.1', () => {
-        const addr = srv.address();
-        resolve(typeof addr === 'object' && addr ? addr.port : 0);
-      });
-    })));
+    while (out.length < n) {
+      if (held.length > n + 200) throw new Error(`could not find ${n} ports on 127.0.0.1 not handed out before`);
+      const srv = createServer();
+      held.push(srv);
+      const port = await listenAnywhere(srv);
+      if (!handedOut.has(port)) {
+        handedOut.add(port);
+        out.push(port);
+      }
+    }
+    return out;
   } finally {
-    await Promise.all(servers.map((srv) => new Promise<void>((r) => (srv.listening ? srv.close(() => r()) : r()))));
+    await Promise.all(held.map((srv) => new Promise<void>((r) => (srv.listening ? srv.close(() => r()) : r()))));
   }
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (the OS hands it out). */
+/** A TCP port on 127.0.0.1 that was free a moment ago (the OS hands it out), never one handed out before. */
 export async function freePort(): Promise<number> {
   return (await freePorts(1))[0]!;
 }
