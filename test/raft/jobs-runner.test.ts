@@ -8,6 +8,7 @@ import type { ConfState } from '../../src/raft/core/index.js';
 import { KEEP_FINISHED, RaftJobs, type JobsNode, type RaftJob } from '../../src/raft/jobs.js';
 import type { KeyValue, TxnRequest } from '../../src/raft/kv/index.js';
 import { RaftRefusedError } from '../../src/raft/node.js';
+import { waitFor } from '../support/ports.js';
 
 const P = '/service/x/jobs/';
 const quiet = { info() {}, warn() {} };
@@ -109,54 +110,54 @@ describe('RaftJobs runner', () => {
     assert.ok(!n.store.has(`${P}j0`) && !n.store.has(`${P}j4`) && n.store.has(`${P}j5`));
   });
 
-  test('scheduling: a follower does not poll, an idle leader polls slowly, a nudge runs a pass at once', async (t) => {
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** A fake node whose job scans are counted (one per pass that reads, i.e. on the leader). */
+  const counted = (): { n: FakeNode; passes: () => number } => {
     const n = new FakeNode();
     let passes = 0;
     const range = n.kv.range;
     (n as { kv: FakeNode['kv'] }).kv = { range: (t) => { passes++; return range(t); } };
+    return { n, passes: () => passes };
+  };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // Polls are 5 s apart in these tests: a pass within 1 s can only come from a nudge.
+  const soon = (what: string, f: () => boolean) => waitFor(what, f, 1000, 5);
+
+  test('scheduling: a follower does not poll, an idle leader polls slowly, a nudge runs a pass at once', async (t) => {
+    const { n, passes } = counted();
     n.isLeader = false;
     const jobs = new RaftJobs(n, P, quiet, { pollMs: 20, idlePollMs: 5000 });
     t.after(() => jobs.stop());
     jobs.nudge();
     await sleep(60);
-    assert.equal(passes, 0, 'a nudge before start() does nothing');
+    assert.equal(passes(), 0, 'a nudge before start() does nothing');
     jobs.start();
     await sleep(150);
     // A follower's pass returns before reading (it is not the leader), and schedules no other.
-    assert.equal(passes, 0);
+    assert.equal(passes(), 0);
     n.isLeader = true;
     jobs.nudge();
-    await sleep(60);
-    assert.equal(passes, 1, 'a nudge ran a pass at once');
+    await soon('a nudge to run a pass', () => passes() === 1);
     await sleep(200);
-    assert.equal(passes, 1, 'an idle leader waits idlePollMs, not pollMs');
+    assert.equal(passes(), 1, 'an idle leader waits idlePollMs, not pollMs');
     n.store.set(P + 'x', JSON.stringify({ id: 'x', kind: 'add_peer', state: 'queued', message: '', created_at: new Date().toISOString(), updated_at: new Date().toISOString(), params: { peer: 'd:1' } }));
     jobs.nudge();
-    await sleep(150);
-    assert.ok(passes >= 4, `a leader with an unfinished job polls every pollMs (${passes} passes)`);
+    await soon('a leader with an unfinished job to poll every pollMs', () => passes() >= 4);
     jobs.stop();
-    const after = passes;
+    const after = passes();
     jobs.nudge();
     await sleep(60);
-    assert.equal(passes, after, 'no pass after stop()');
+    assert.equal(passes(), after, 'no pass after stop()');
   });
 
   test('scheduling: a nudge during a pass runs another pass right after it', async (t) => {
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const n = new FakeNode();
-    let passes = 0;
-    const range = n.kv.range;
-    (n as { kv: FakeNode['kv'] }).kv = { range: (t) => { passes++; return range(t); } };
+    const { n, passes } = counted();
     n.addPeerResult = async () => { await sleep(150); };
     const jobs = new RaftJobs(n, P, quiet, { pollMs: 5000, idlePollMs: 5000 });
     t.after(() => jobs.stop());
     jobs.start();
     await jobs.submit('add_peer', { peer: 'd:1' }); // on the leader: nudges a pass at once
-    await sleep(50);
-    assert.equal(passes, 1, 'the submit started a pass (now waiting on addPeer)');
+    await soon('the submit to start a pass (it then waits on addPeer)', () => passes() === 1);
     jobs.nudge();
-    await sleep(250);
-    assert.equal(passes, 2, 'the nudge that came during the pass was not lost');
+    await soon('the nudge that came during the pass to run another', () => passes() === 2);
   });
 });
