@@ -47,7 +47,7 @@ export class RaftDcs implements Dcs {
   private leaseId = 0;
   /** When the lease's last confirmed renewal was asked (the local deadline counts from here). */
   private confirmedAt: number | null = null;
-  /** When that confirmation arrived (the reuse window counts from here). */
+  /** When that confirmation arrived (the reuse window counts from here); set together with confirmedAt. */
   private answeredAt: number | null = null;
   private lastMember: string | null = null;
   /**
@@ -106,7 +106,7 @@ export class RaftDcs implements Dcs {
 
   /** A renewal's confirmation arrived less than KEEPALIVE_REUSE_MS before `now`: it need not be repeated. */
   private confirmedRecently(now: number): boolean {
-    return this.confirmedAt !== null && this.answeredAt !== null && now - this.answeredAt < KEEPALIVE_REUSE_MS;
+    return this.answeredAt !== null && now - this.answeredAt < KEEPALIVE_REUSE_MS;
   }
 
   /** The leader's answer to renewing lease `id`, asked at `sent`: move the confirmation, or drop a lease found gone. */
