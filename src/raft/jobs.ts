@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ConfState, NodeId } from './core/index.js';
-import type { KeyValue, KvErrorResult, RangeReply, TxnRequest, TxnResult } from './kv/index.js';
+import type { AppliedChange, KeyValue, KvErrorResult, RangeReply, TxnRequest, TxnResult } from './kv/index.js';
 import type { RaftDescription } from './peers.js';
 
 /** Kinds an operator can submit. */
@@ -131,6 +131,11 @@ export class RaftJobs {
     // While a scheduled pass runs, its end reschedules: it must see the nudge, or replace it.
     if (this.running) { this.nudged = true; return; }
     this.schedule(0);
+  }
+
+  /** An applied change (AppliedState.onChange): nudges when it touched a job, or may have (no events: a snapshot). */
+  applied(change: AppliedChange): void {
+    if (change.events.length === 0 || change.events.some((ev) => ev.key.startsWith(this.prefix))) this.nudge();
   }
 
   /**

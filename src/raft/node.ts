@@ -126,12 +126,9 @@ export class RaftNode implements KvClientOps {
     });
     this.leases = new LeaseClock({ electionTimeoutMs: o.electionTicks * o.tickMs });
     this.jobs = o.jobsPrefix ? new RaftJobs(this, o.jobsPrefix, o.log) : null;
-    const jobsPrefix = o.jobsPrefix;
-    if (this.jobs && jobsPrefix) {
-      // Jobs are scheduled on change, not by polling (issue 4: idle wake-ups).
-      const jobs = this.jobs;
-      this.state.onChange((c) => { if (c.events.length === 0 || c.events.some((ev) => ev.key.startsWith(jobsPrefix))) jobs.nudge(); });
-    }
+    // Jobs are scheduled on change, not by polling (issue 4: idle wake-ups).
+    const jobs = this.jobs;
+    if (jobs) this.state.onChange((c) => jobs.applied(c));
     this.loop = this.readyLoop();
     this.router = new LeaderRouter({
       self: o.id, timeoutMs: o.requestTimeoutMs,
