@@ -16,7 +16,11 @@
 import { performance } from 'node:perf_hooks';
 import { addressOf, RaftNode } from '../src/raft/node.js';
 
-interface NodeSpec { readonly id: string; readonly voters: readonly string[]; readonly dataDir: string }
+interface NodeSpec {
+  readonly id: string; readonly voters: readonly string[]; readonly dataDir: string;
+  /** Optional driver timings (default: 50 ms ticks, election 20 ticks, heartbeat 2 ticks). */
+  readonly tickMs?: number; readonly electionTicks?: number; readonly heartbeatTicks?: number;
+}
 
 export type BenchRequest = { kind: 'status' } | { kind: 'run'; n: number; tag: string } | { kind: 'stop' };
 export type BenchReply =
@@ -44,7 +48,7 @@ async function main(): Promise<void> {
   const spec = JSON.parse(raw) as NodeSpec;
   const node = new RaftNode({
     id: spec.id, listen: addressOf(spec.id), voters: spec.voters, dataDir: spec.dataDir,
-    tickMs: 50, electionTicks: 20, heartbeatTicks: 2, requestTimeoutMs: 5000, reconnectBaseMs: 200, log: quiet,
+    tickMs: spec.tickMs ?? 50, electionTicks: spec.electionTicks ?? 20, heartbeatTicks: spec.heartbeatTicks ?? 2, requestTimeoutMs: 5000, reconnectBaseMs: 200, log: quiet,
   });
   await node.start();
   const reply = (r: BenchReply) => process.send?.(r);

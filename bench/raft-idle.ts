@@ -8,6 +8,10 @@
  * BENCH_IDLE_S (default 120) is the measured interval; BENCH_SETTLE_S (default 40) the quiet time
  * before it, so most of the WAL that bootstrap writes has stopped moving (PostgreSQL's first
  * checkpoint, checkpoint_timeout after bootstrap, can still fall in the interval: logEntries shows it).
+ *
+ * BENCH_RAFT_LEADER=replica moves Raft leadership (by a transfer job) to a node that is not the
+ * PostgreSQL primary before the quiet time, so the Raft leader's cost and the primary's cost show on
+ * separate rows; by default the first leader usually is the primary too.
  */
 import { LocalCluster } from '../test/support/cluster.js';
 import { sleep } from '../test/support/ports.js';
@@ -46,6 +50,24 @@ function seconds(name: string, fallback: number): number {
   return n;
 }
 
+/** Transfers Raft leadership to a replica unless a replica already leads; waits until it does. */
+async function moveRaftLeaderOffPrimary(cluster: LocalCluster): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const roles = await Promise.all(cluster.nodes.map(async (n, i) => ({ n, i, raft: (await raftView(n)).role, primary: (await n.status('/primary')) === 200 })));
+    if (roles.some((r) => r.raft === 'leader' && !r.primary)) return;
+    if (Date.now() > deadline) throw new Error(`Raft leadership did not move to a replica: ${JSON.stringify(roles.map((r) => [r.n.name, r.raft, r.primary]))}`);
+    const leader = roles.find((r) => r.raft === 'leader');
+    const target = roles.find((r) => !r.primary && r.raft !== 'leader');
+    if (leader && target) {
+      await leader.n.api('/raft/transfer-leader', {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: cluster.raftAddrs[target.i] }),
+      }).catch(() => undefined);
+    }
+    await sleep(2000);
+  }
+}
+
 export async function benchRaftIdle(): Promise<{ seconds: number; settleSeconds: number; rows: RaftIdleRow[] }> {
   const idleS = seconds('BENCH_IDLE_S', 120);
   const settleS = seconds('BENCH_SETTLE_S', 40);
@@ -53,6 +75,8 @@ export async function benchRaftIdle(): Promise<{ seconds: number; settleSeconds:
   try {
     cluster.startAll();
     await cluster.waitForHealthy(2);
+    if (process.env.BENCH_RAFT_LEADER === 'replica') await moveRaftLeaderOffPrimary(cluster);
+    else if (process.env.BENCH_RAFT_LEADER) throw new Error(`BENCH_RAFT_LEADER: expected "replica" or nothing, got ${JSON.stringify(process.env.BENCH_RAFT_LEADER)}`);
     await sleep(settleS * 1000);
     const before = await Promise.all(cluster.nodes.map(raftView));
     const idle = await measureIdle(cluster, [], idleS);
