@@ -36,7 +36,7 @@ export interface NodeFootprint {
 export interface IdleFootprint { readonly seconds: number; readonly nodes: readonly NodeFootprint[] }
 
 let clockTicks = 0;
-function ticksPerSecond(): number {
+export function ticksPerSecond(): number {
   if (!clockTicks) {
     try { clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100; } catch { clockTicks = 100; }
   }

@@ -16,11 +16,9 @@
 import { performance } from 'node:perf_hooks';
 import { addressOf, RaftNode } from '../src/raft/node.js';
 
-interface NodeSpec {
-  readonly id: string; readonly voters: readonly string[]; readonly dataDir: string;
-  /** Optional driver timings (default: 50 ms ticks, election 20 ticks, heartbeat 2 ticks). */
-  readonly tickMs?: number; readonly electionTicks?: number; readonly heartbeatTicks?: number;
-}
+/** Optional driver timings (default: 50 ms ticks, election 20 ticks, heartbeat 2 ticks). */
+export interface RaftBenchTimings { readonly tickMs?: number; readonly electionTicks?: number; readonly heartbeatTicks?: number }
+interface NodeSpec extends RaftBenchTimings { readonly id: string; readonly voters: readonly string[]; readonly dataDir: string }
 
 export type BenchRequest = { kind: 'status' } | { kind: 'run'; n: number; tag: string } | { kind: 'stop' };
 export type BenchReply =

@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { Etcd3 } from 'etcd3';
 import { freePort } from '../test/support/ports.js';
 import { EtcdCluster, type EtcdMember } from './etcd-cluster.js';
-import type { BenchReply, BenchRequest } from './raft-bench-node.js';
+import type { BenchReply, BenchRequest, RaftBenchTimings } from './raft-bench-node.js';
 
 export interface LatencyRow {
   /** 'raft-baseline': the build named by BENCH_BASELINE (another checkout's dist/bench/raft-bench-node.js). */
@@ -50,7 +50,7 @@ export function summarise(system: LatencyRow['system'], via: LatencyRow['via'], 
 }
 
 /** A forked raft-bench-node with request/answer over IPC (one request at a time). */
-class NodeProc {
+export class NodeProc {
   private constructor(
     readonly id: string,
     private readonly child: ChildProcess,
@@ -59,10 +59,10 @@ class NodeProc {
     readonly ready: Promise<void>,
   ) {}
 
-  static spawn(id: string, voters: readonly string[], dataDir: string, script: string): NodeProc {
+  static spawn(id: string, voters: readonly string[], dataDir: string, script: string, timings: RaftBenchTimings = {}): NodeProc {
     // BENCH_NODE_ARGS: extra node flags for the node processes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const execArgv = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const env = { ...process.env, RAFT_BENCH: JSON.stringify({ id, voters, dataDir }) };
+    const env = { ...process.env, RAFT_BENCH: JSON.stringify({ id, voters, dataDir, ...timings }) };
     const child = fork(script, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const ready = new Promise<void>((resolve, reject) => {
@@ -90,6 +90,8 @@ class NodeProc {
     await this.exited;
     clearTimeout(t);
   }
+
+  get pid(): number | undefined { return this.child.pid; }
 
   kill(): void { if (this.child.pid !== undefined && this.child.exitCode === null) this.child.kill('SIGKILL'); }
 }

@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: benchmarks, not tests. Prints a table and writes bench/results/*.json.
- * BENCH=name runs one (dcs-latency, raft-storage, raft-latency, raft-idle, failover; see failover.ts and
- * raft-idle.ts for their own variables).
+ * BENCH=name runs one (dcs-latency, raft-storage, raft-latency, raft-idle, idle-floor, failover; see failover.ts,
+ * raft-idle.ts and idle-floor.ts for their own variables).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { benchDcsLatency } from './dcs-latency.js';
 import { benchFailover } from './failover.js';
+import { benchIdleFloor } from './idle-floor.js';
 import { idleRows, summarise } from './failover-report.js';
 import { benchRaftClientLatency, compareWithEtcd } from './raft-client-latency.js';
 import { benchRaftIdle } from './raft-idle.js';
@@ -58,6 +59,12 @@ async function main(): Promise<void> {
     console.log(`\nIdle footprint, built-in Raft DCS (ttl 30, loop_wait 10; raft timings from ttl), over ${r.seconds} s after ${r.settleSeconds} s quiet; target 0.1 CPU-s/min and 42.6 MiB per agent`);
     console.table(r.rows);
     writeFileSync('bench/results/raft-idle.json', JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2));
+  }
+  if (which === 'all' || which === 'idle-floor') {
+    const r = await benchIdleFloor();
+    console.log(`\nIdle floor over ${r.seconds} s: bare Node.js processes and Raft alone at the ttl-30 timings (heartbeat ${r.heartbeatMs} ms, node-timeout ${r.nodeTimeoutMs} ms)`);
+    console.table(r.rows);
+    writeFileSync('bench/results/idle-floor.json', JSON.stringify({ at: new Date().toISOString(), ...r }, null, 2));
   }
   if (which === 'all' || which === 'failover') await failover();
 }
