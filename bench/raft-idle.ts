@@ -12,6 +12,9 @@
  * BENCH_RAFT_LEADER=replica moves Raft leadership (by a transfer job) to a node that is not the
  * PostgreSQL primary before the quiet time, so the Raft leader's cost and the primary's cost show on
  * separate rows; by default the first leader usually is the primary too.
+ *
+ * BENCH_RAFT is a JSON object of extra keys for every node's raft: section, to measure other
+ * timings than the ones derived from ttl, e.g. '{"node-timeout":"5s","heartbeat-interval":"2500ms"}'.
  */
 import { LocalCluster } from '../test/support/cluster.js';
 import { sleep } from '../test/support/ports.js';
@@ -50,6 +53,15 @@ function seconds(name: string, fallback: number): number {
   return n;
 }
 
+function raftOverrides(): Record<string, unknown> | null {
+  const text = process.env.BENCH_RAFT;
+  if (text === undefined || text === '') return null;
+  let v: unknown;
+  try { v = JSON.parse(text); } catch (e) { throw new Error(`BENCH_RAFT: not JSON (${(e as Error).message}): ${text}`); }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`BENCH_RAFT: expected a JSON object of raft: keys, got ${text}`);
+  return v as Record<string, unknown>;
+}
+
 /** Transfers Raft leadership to a replica unless a replica already leads; waits until it does. */
 async function moveRaftLeaderOffPrimary(cluster: LocalCluster): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -71,7 +83,8 @@ async function moveRaftLeaderOffPrimary(cluster: LocalCluster): Promise<void> {
 export async function benchRaftIdle(): Promise<{ seconds: number; settleSeconds: number; rows: RaftIdleRow[] }> {
   const idleS = seconds('BENCH_IDLE_S', 120);
   const settleS = seconds('BENCH_SETTLE_S', 40);
-  const cluster = await LocalCluster.create({ nodes: 3, ttl: 30, loopWait: 10, retryTimeout: 10, dcsKind: 'raft', scope: 'bench-raft-idle' });
+  const raft = raftOverrides();
+  const cluster = await LocalCluster.create({ nodes: 3, ttl: 30, loopWait: 10, retryTimeout: 10, dcsKind: 'raft', scope: 'bench-raft-idle', ...(raft ? { raft } : {}) });
   try {
     cluster.startAll();
     await cluster.waitForHealthy(2);
