@@ -23,6 +23,7 @@ import { DRIVER_TICK_MS, msToTicks } from '../src/raft/core/qluster.js';
 import { freePorts, sleep } from '../test/support/ports.js';
 import { procSample, ticksPerSecond } from './footprint.js';
 import { NodeProc } from './raft-client-latency.js';
+import { envSeconds } from './raft-idle.js';
 
 export interface FloorRow {
   readonly process: string;
@@ -32,22 +33,14 @@ export interface FloorRow {
 
 const TTL_S = 30;
 
-function seconds(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}: expected a positive number of seconds, got ${JSON.stringify(text)}`);
-  return n;
-}
-
 function child(args: string[]): ChildProcess {
   const script = fileURLToPath(new URL('./idle-floor-child.js', import.meta.url));
   return fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 export async function benchIdleFloor(): Promise<{ seconds: number; heartbeatMs: number; nodeTimeoutMs: number; rows: FloorRow[] }> {
-  const idleS = seconds('BENCH_IDLE_S', 120);
-  const settleS = seconds('BENCH_SETTLE_S', 30);
+  const idleS = envSeconds('BENCH_IDLE_S', 120);
+  const settleS = envSeconds('BENCH_SETTLE_S', 30);
   const nodeTimeoutMs = defaultNodeTimeoutMs(TTL_S);
   const heartbeatMs = defaultHeartbeatMs(nodeTimeoutMs);
   const kids: ChildProcess[] = [];

@@ -11,7 +11,7 @@
  *
  * BENCH_RAFT_LEADER=replica moves Raft leadership (by a transfer job) to a node that is not the
  * PostgreSQL primary before the quiet time, so the Raft leader's cost and the primary's cost show on
- * separate rows; by default the first leader usually is the primary too.
+ * separate rows; by default whichever node won the first election leads, the primary or not.
  *
  * BENCH_RAFT is a JSON object of extra keys for every node's raft: section, to measure other
  * timings than the ones derived from ttl, e.g. '{"node-timeout":"5s","heartbeat-interval":"2500ms"}'.
@@ -45,7 +45,8 @@ interface RaftView {
 
 const raftView = async (n: LocalCluster['nodes'][number]): Promise<RaftView> => (await n.api('/raft').catch(() => ({ body: {} }))).body as RaftView;
 
-function seconds(name: string, fallback: number): number {
+/** A positive number of seconds from the environment variable `name`, or `fallback` when unset. */
+export function envSeconds(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const n = Number(text);
@@ -81,8 +82,8 @@ async function moveRaftLeaderOffPrimary(cluster: LocalCluster): Promise<void> {
 }
 
 export async function benchRaftIdle(): Promise<{ seconds: number; settleSeconds: number; rows: RaftIdleRow[] }> {
-  const idleS = seconds('BENCH_IDLE_S', 120);
-  const settleS = seconds('BENCH_SETTLE_S', 40);
+  const idleS = envSeconds('BENCH_IDLE_S', 120);
+  const settleS = envSeconds('BENCH_SETTLE_S', 40);
   const raft = raftOverrides();
   const cluster = await LocalCluster.create({ nodes: 3, ttl: 30, loopWait: 10, retryTimeout: 10, dcsKind: 'raft', scope: 'bench-raft-idle', ...(raft ? { raft } : {}) });
   try {
