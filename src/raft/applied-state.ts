@@ -22,7 +22,7 @@ export class AppliedState {
   applied: number;
   private sinceSnapshot = 0;
   private readonly pending = new Map<number, Pending>();
-  private readonly reads = new Map<string, (index: number) => void>();
+  private readonly reads = new Map<string, { resolve: (index: number) => void; reject: (err: Error) => void }>();
   private readonly waiters: Array<{ index: number; resolve: () => void }> = [];
   /** onChange listeners, each with its unsubscribe from the current state machine. */
   private readonly subscriptions = new Map<KvListener, () => void>();
@@ -82,14 +82,27 @@ export class AppliedState {
     return new Promise<KvResult>((resolve, reject) => this.pending.set(index, { term, resolve, reject }));
   }
 
-  /** Resolves with the read index answered for `ctx` (never, if leadership is lost: callers time out). */
+  /**
+   * Resolves with the read index answered for `ctx`. The core forgets unanswered reads when its
+   * role changes: the node then calls rejectReads, so the caller retries at the new leader.
+   */
   awaitReadIndex(ctx: string): Promise<number> {
-    return new Promise<number>((resolve) => this.reads.set(ctx, resolve));
+    return new Promise<number>((resolve, reject) => this.reads.set(ctx, { resolve, reject }));
   }
 
   readState(rs: ReadState): void {
     const r = this.reads.get(rs.ctx);
-    if (r) { this.reads.delete(rs.ctx); r(rs.index); }
+    if (r) { this.reads.delete(rs.ctx); r.resolve(rs.index); }
+  }
+
+  /**
+   * Rejects every read still waiting for its read index (leadership lost, or the node closing).
+   * A read changes nothing, so failing it is always safe; a proposal is not failed this way, since
+   * it may still commit under the next leader (settle() decides by its term).
+   */
+  rejectReads(err: Error): void {
+    for (const r of this.reads.values()) r.reject(err);
+    this.reads.clear();
   }
 
   /** Resolves once entry `index` was applied. */

@@ -333,6 +333,10 @@ export class RaftNode implements KvClientOps {
       this.jobs?.nudge();
     } else if (role !== 'leader' && wasLeader) {
       this.leases.demote();
+      // The core dropped the reads it had not confirmed; without this their callers (an agent's
+      // cluster read forwarded here, GET /jobs) would wait out the whole request timeout, then
+      // retry. Rejected now, the router retries them at once at the new leader.
+      this.state.rejectReads(new NoLeaderError('leadership changed before the read was confirmed'));
     }
     // The pending wake-up was planned for the old role. A follower told to campaign at once (a
     // leadership transfer) wins by messages alone, with no tick: without this it would sleep
@@ -529,6 +533,7 @@ export class RaftNode implements KvClientOps {
     this.jobs?.stop();
     if (this.ticker) clearTimeout(this.ticker);
     this.state.rejectAll(new NoLeaderError('raft node closed'));
+    this.state.rejectReads(new NoLeaderError('raft node closed'));
     // A persist in flight finishes first: its fdatasync must not outlive the file descriptor.
     await this.loop.stop();
     await this.transport.close();
