@@ -73,7 +73,16 @@ let hooked = false;
 function hook(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => { for (const c of liveClusters) c.killPostmastersSync(); });
+  // An interrupted run (SIGINT/SIGTERM: procs.ts exits the process) never reaches destroy(): end
+  // the postmasters and fences here, and remove the temp root as destroy() would.
+  process.on('exit', () => {
+    for (const c of liveClusters) {
+      c.killPostmastersSync();
+      if (!process.env.KEEP_E2E) {
+        try { rmSync(c.root, { recursive: true, force: true }); } catch { /* a process ended a moment ago may still write there */ }
+      }
+    }
+  });
 }
 
 export class AgentNode {
