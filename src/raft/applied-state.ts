@@ -120,10 +120,11 @@ export class AppliedState {
     this.sinceSnapshot = 0;
   }
 
-  /** Rejects every waiting proposal (the node is closing). */
+  /** Rejects every waiting proposal and read (the node is closing). */
   rejectAll(err: Error): void {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    this.rejectReads(err);
   }
 
   private settle(e: Entry, result: KvResult): void {

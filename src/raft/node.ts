@@ -533,7 +533,6 @@ export class RaftNode implements KvClientOps {
     this.jobs?.stop();
     if (this.ticker) clearTimeout(this.ticker);
     this.state.rejectAll(new NoLeaderError('raft node closed'));
-    this.state.rejectReads(new NoLeaderError('raft node closed'));
     // A persist in flight finishes first: its fdatasync must not outlive the file descriptor.
     await this.loop.stop();
     await this.transport.close();
