@@ -16,6 +16,7 @@
  * BENCH_RAFT is a JSON object of extra keys for every node's raft: section, to measure other
  * timings than the ones derived from ttl, e.g. '{"node-timeout":"5s","heartbeat-interval":"2500ms"}'.
  */
+import { raftAddr, submitJob } from '../test/e2e/raft-helpers.js';
 import { LocalCluster } from '../test/support/cluster.js';
 import { sleep } from '../test/support/ports.js';
 import { measureIdle, type NodeFootprint } from './footprint.js';
@@ -67,15 +68,14 @@ function raftOverrides(): Record<string, unknown> | null {
 async function moveRaftLeaderOffPrimary(cluster: LocalCluster): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const roles = await Promise.all(cluster.nodes.map(async (n, i) => ({ n, i, raft: (await raftView(n)).role, primary: (await n.status('/primary')) === 200 })));
+    const roles = await Promise.all(cluster.nodes.map(async (n) => ({ n, raft: (await raftView(n)).role, primary: (await n.status('/primary')) === 200 })));
     if (roles.some((r) => r.raft === 'leader' && !r.primary)) return;
     if (Date.now() > deadline) throw new Error(`Raft leadership did not move to a replica: ${JSON.stringify(roles.map((r) => [r.n.name, r.raft, r.primary]))}`);
     const leader = roles.find((r) => r.raft === 'leader');
     const target = roles.find((r) => !r.primary && r.raft !== 'leader');
     if (leader && target) {
-      await leader.n.api('/raft/transfer-leader', {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ target: cluster.raftAddrs[target.i] }),
-      }).catch(() => undefined);
+      // Refused (e.g. the target not caught up yet): the next round asks again.
+      await submitJob(leader.n, 'POST', '/raft/transfer-leader', { target: raftAddr(cluster, target.n) }).catch(() => undefined);
     }
     await sleep(2000);
   }
